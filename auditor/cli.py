@@ -1,0 +1,186 @@
+"""Command-line interface: parses options and wires the stages together; the work is elsewhere.
+
+Exit codes (documented in the README):
+  0  every input analysed, none reached --fail-on
+  1  at least one app reached --fail-on (or, for diff, exposure went up)
+  2  usage error, or at least one input could not be analysed (takes precedence over 1)
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from auditor import __version__
+from auditor.errors import RuleError
+from auditor.formats import FORMATS, RenderOptions, formatter
+from auditor.i18n import LANGUAGES
+from auditor.inputs import collect_inputs
+from auditor.limits import MiB, Limits
+from auditor.model import BANDS, Report
+from auditor.ruleset.ruleset import RuleSet, load_ruleset, validate_dir
+
+EXIT_OK, EXIT_FAIL_ON, EXIT_ERROR = 0, 1, 2
+
+log = logging.getLogger("auditor")
+
+
+def _quiet_androguard() -> None:
+    from loguru import logger
+
+    logger.disable("androguard")
+
+
+def _load_rules(rule_dirs: tuple[Path, ...]) -> RuleSet:
+    try:
+        return load_ruleset(rule_dirs)
+    except RuleError as exc:
+        raise click.ClickException(f"invalid rules:\n{exc.message}") from exc
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="auditor")
+@click.option("-v", "--verbose", count=True, help="More detail (findings under each app; -vv for debug logs).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
+@click.pass_context
+def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
+    """Audit Android apps for access to contacts, SMS and the call log."""
+    level = logging.ERROR if quiet else logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="auditor: %(message)s", stream=sys.stderr)
+    _quiet_androguard()
+    ctx.obj = {"verbose": verbose, "quiet": quiet}
+
+
+RULES_OPTION = click.option("--rules", "rule_dirs", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+                            help="Extra rule folder; a rule with a built-in id replaces it. Repeatable.")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here instead of stdout.")
+@RULES_OPTION
+@click.option("--fail-on", type=click.Choice(BANDS[1:]), help="Exit 1 when an app reaches this band.")
+@click.option("--policy", "policy_spec", default="", help="Policy ids (comma-separated) or 'all'.")
+@click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True)
+@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes (default: one per core).")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=Limits.timeout, show_default=True, help="Seconds per file.")
+@click.option("--max-memory", type=click.IntRange(min=64), default=Limits.max_memory_mb, show_default=True, help="MiB per worker.")
+@click.option("--max-unpacked", type=click.IntRange(min=1), default=Limits.max_unpacked_bytes // MiB, show_default=True,
+              help="MiB a file may unpack to in total.")
+@click.option("--max-ratio", type=click.IntRange(min=2), default=Limits.max_ratio, show_default=True, help="Largest compression ratio of an entry.")
+@click.option("--max-entries", type=click.IntRange(min=1), default=Limits.max_entries, show_default=True, help="Zip entries per archive.")
+@click.option("--max-dex", type=click.IntRange(min=1), default=Limits.max_dex_bytes // MiB, show_default=True, help="MiB per dex file.")
+@click.option("--max-nesting", type=click.IntRange(min=0), default=Limits.max_nesting, show_default=True, help="Bundle nesting depth.")
+@click.option("--debug", is_flag=True, help="Run in one process and show tracebacks of internal errors.")
+@click.pass_context
+def scan(ctx: click.Context, paths: tuple[Path, ...], fmt: str, output: Path | None, rule_dirs: tuple[Path, ...],
+         fail_on: str | None, policy_spec: str, lang: str, jobs: int | None, timeout: float, max_memory: int,
+         max_unpacked: int, max_ratio: int, max_entries: int, max_dex: int, max_nesting: int, debug: bool) -> None:
+    """Audit APK files, split bundles (.xapk .apks .apkm) and folders of them."""
+    from auditor.executors import Task
+    from auditor.policy import select
+    from auditor.run import run_batch
+
+    rules = _load_rules(rule_dirs)
+    try:
+        policy_ids = select(rules, policy_spec)
+    except KeyError as exc:
+        raise click.BadParameter(f"unknown policy {exc.args[0]} (see 'auditor policies list')", param_hint="--policy")
+    limits = Limits(max_unpacked_bytes=max_unpacked * MiB, max_ratio=max_ratio, max_entries=max_entries,
+                    max_dex_bytes=max_dex * MiB, max_nesting=max_nesting, timeout=timeout, max_memory_mb=max_memory)
+    inputs, missing = collect_inputs(paths)
+    task = Task(rules, limits, policy_ids, debug)
+    results = run_batch(inputs, missing, task, jobs=1 if debug else jobs, show_progress=not ctx.obj["quiet"])
+    report = Report(__version__, rules.digest, rules.infos(), tuple(results))
+    _write(formatter(fmt)(report, RenderOptions(verbose=ctx.obj["verbose"] > 0, lang=lang)), output)
+    ctx.exit(exit_code(report, fail_on))
+
+
+def exit_code(report: Report, fail_on: str | None) -> int:
+    if any(not r.ok for r in report.results):
+        return EXIT_ERROR
+    if fail_on and any(r.score and BANDS.index(r.score.band) >= BANDS.index(fail_on) for r in report.results):
+        return EXIT_FAIL_ON
+    return EXIT_OK
+
+
+@main.group()
+def rules() -> None:
+    """List, show and validate exposure rules."""
+
+
+@rules.command("list")
+@RULES_OPTION
+def rules_list(rule_dirs: tuple[Path, ...]) -> None:
+    """One line per rule: id, channel, severity, points, title."""
+    from tabulate import tabulate
+
+    rows = [(r.id, r.channel or "-", r.severity, r.points, r.title) for r in _load_rules(rule_dirs).rules]
+    click.echo(tabulate(rows, headers=["id", "channel", "severity", "points", "title"]))
+
+
+@rules.command("show")
+@click.argument("rule_id")
+@RULES_OPTION
+def rules_show(rule_id: str, rule_dirs: tuple[Path, ...]) -> None:
+    """Everything about one rule: condition, points, rationale, sources, where it is defined."""
+    import yaml
+
+    rule = _load_rules(rule_dirs).rule(rule_id)
+    if rule is None:
+        raise click.ClickException(f"no rule {rule_id!r} (see 'auditor rules list')")
+    click.echo(f"{rule.id}: {rule.title}\n  defined in {rule.file}:{rule.line}\n  channel: {rule.channel or '-'}"
+               f"  severity: {rule.severity}  points: {rule.points}\n  when: {yaml.safe_dump(rule.when, default_flow_style=True).strip()}"
+               f"\n\n{rule.rationale}\n\nsources:\n" + "\n".join(f"  - {s}" for s in rule.sources))
+
+
+@rules.command("validate")
+@click.argument("directory", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.pass_context
+def rules_validate(ctx: click.Context, directory: Path | None) -> None:
+    """Schema-check a rule folder (default: the built-in rules); prints file:line of each error."""
+    from auditor.ruleset.ruleset import BUILTIN_DIR
+
+    errors = validate_dir(directory or BUILTIN_DIR)
+    for line in errors:
+        click.echo(line, err=True)
+    click.echo(f"{len(errors)} error(s)" if errors else "rules are valid")
+    ctx.exit(EXIT_ERROR if errors else EXIT_OK)
+
+
+@main.group()
+def policies() -> None:
+    """List and describe policy packs."""
+
+
+@policies.command("list")
+@RULES_OPTION
+def policies_list(rule_dirs: tuple[Path, ...]) -> None:
+    from tabulate import tabulate
+
+    rows = [(p.id, p.data.get("jurisdiction"), p.data.get("date"), p.data.get("confidence"), p.data.get("name"))
+            for p in _load_rules(rule_dirs).policies.values()]
+    click.echo(tabulate(rows, headers=["id", "jurisdiction", "date", "confidence", "name"]))
+
+
+@policies.command("show")
+@click.argument("policy_id")
+@RULES_OPTION
+def policies_show(policy_id: str, rule_dirs: tuple[Path, ...]) -> None:
+    import yaml
+
+    policy = _load_rules(rule_dirs).policies.get(policy_id)
+    if policy is None:
+        raise click.ClickException(f"no policy {policy_id!r} (see 'auditor policies list')")
+    click.echo(yaml.safe_dump(policy.data, allow_unicode=True, sort_keys=False))

@@ -1,0 +1,35 @@
+"""Errors that turn an input into an error result instead of a traceback.
+
+Each carries a short machine-readable `kind` and a one-line human message; the pipeline catches
+`AuditorError` and records both, so a bad file never stops a batch.
+"""
+
+from __future__ import annotations
+
+
+class AuditorError(Exception):
+    """Base of every expected failure; `kind` is stable and appears in reports."""
+
+    kind = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotAnAndroidPackage(AuditorError):
+    kind = "not-an-android-package"
+
+
+class CorruptArchive(AuditorError):
+    kind = "corrupt-archive"
+
+
+class LimitExceeded(AuditorError):
+    kind = "limit-exceeded"
+
+
+class RuleError(AuditorError):
+    """A rule, catalog or policy file that fails its schema; message carries file:line."""
+
+    kind = "rule-error"

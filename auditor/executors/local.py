@@ -1,0 +1,118 @@
+"""The local executor: a pool of forked worker processes with a time and memory limit per file.
+
+A worker analyses one file at a time. The parent waits on all workers' pipes with the nearest
+deadline as timeout; a worker past its deadline is killed and replaced, and its file becomes an
+error result. A worker that dies (out of memory, a crash in a C extension) costs only its file.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import resource
+import time
+from collections import deque
+from collections.abc import Iterator
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from auditor.executors import Task
+from auditor.model import AppResult
+
+MiB = 1024 * 1024
+
+
+def _limit_memory(max_memory_mb: int) -> None:
+    if max_memory_mb > 0:
+        limit = max_memory_mb * MiB
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _worker(conn: Connection, task: Task) -> None:
+    _limit_memory(task.limits.max_memory_mb)
+    while True:
+        job = conn.recv()
+        if job is None:
+            return
+        conn.send(task(job))
+
+
+class _Slot:
+    """One worker process and the file it is working on."""
+
+    def __init__(self, ctx: Any, task: Task) -> None:
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_worker, args=(child, task), daemon=True)
+        self.process.start()
+        child.close()
+        self.path: str | None = None
+        self.deadline = 0.0
+
+    def give(self, path: str, timeout: float) -> None:
+        self.path = path
+        self.deadline = time.monotonic() + timeout
+        self.conn.send(path)
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(1)
+        self.conn.close()
+
+
+def _failure(path: str, kind: str, message: str, elapsed: float) -> AppResult:
+    return AppResult(path, None, None, "error", error=message, error_kind=kind, elapsed=elapsed)
+
+
+class LocalExecutor:
+    def __init__(self, jobs: int | None = None) -> None:
+        self.jobs = max(1, jobs or os.cpu_count() or 1)
+
+    def run(self, paths: list[str], task: Task) -> Iterator[AppResult]:
+        if not paths:
+            return
+        ctx = multiprocessing.get_context("fork")
+        pending = deque(paths)
+        slots = [_Slot(ctx, task) for _ in range(min(self.jobs, len(paths)))]
+        try:
+            for slot in slots:
+                slot.give(pending.popleft(), task.limits.timeout)
+            while any(s.path is not None for s in slots):
+                yield from self._collect(slots, pending, task, ctx)
+        finally:
+            for slot in slots:
+                if slot.process.is_alive() and slot.path is None:
+                    slot.conn.send(None)
+                slot.stop()
+
+    def _collect(self, slots: list[_Slot], pending: deque[str], task: Task, ctx: Any) -> Iterator[AppResult]:
+        busy = [s for s in slots if s.path is not None]
+        timeout = max(0.0, min(s.deadline for s in busy) - time.monotonic())
+        ready = wait([s.conn for s in busy] + [s.process.sentinel for s in busy], timeout)
+        now = time.monotonic()
+        for i, slot in enumerate(slots):
+            if slot.path is None:
+                continue
+            started = slot.deadline - task.limits.timeout
+            result: AppResult | None = None
+            if slot.conn in ready:
+                try:
+                    result = slot.conn.recv()
+                except (EOFError, OSError):
+                    result = None
+            if result is None and (slot.process.sentinel in ready or slot.conn in ready):
+                code = slot.process.exitcode
+                result = _failure(slot.path, "worker-died",
+                                  f"analysis process died (exit code {code}); likely over --max-memory", now - started)
+            elif result is None and now >= slot.deadline:
+                result = _failure(slot.path, "limit-exceeded",
+                                  f"analysis took longer than {task.limits.timeout:g} s (limit --timeout)", now - started)
+            if result is None:
+                continue
+            if result.error_kind in ("worker-died", "limit-exceeded") and not slot.process.is_alive() or now >= slot.deadline:
+                slot.stop()
+                slots[i] = slot = _Slot(ctx, task)
+            slot.path = None
+            if pending:
+                slot.give(pending.popleft(), task.limits.timeout)
+            yield result

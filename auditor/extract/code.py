@@ -1,0 +1,274 @@
+"""Code facts from every dex file of an app: catalogued references, paths to sinks, SDKs, hiding.
+
+The API catalog (rules/catalog/apis.yaml) says what to look for. Each dex is searched for the
+indices of those methods, fields and strings only; the methods holding them are decoded, and the
+call-graph search runs from the reading methods. Dex files hidden in assets or raw resources are
+scanned the same way when they are plain dex.
+"""
+
+from __future__ import annotations
+
+import bisect
+import fnmatch
+from collections import defaultdict
+from dataclasses import dataclass
+
+from auditor.containers import ApkPiece
+from auditor.dex.reader import CONST_STRING, CONST_STRING_JUMBO, FIELD_OPS, INVOKE_OPS, DexFile, DexFormatError
+from auditor.errors import LimitExceeded
+from auditor.extract.paths import PathFinder
+from auditor.extract.program import DexUnit, Node, Program
+from auditor.limits import Limits
+from auditor.model import CodeFacts, CodeRef, Evidence, Origin, SdkUse
+from auditor.ruleset.ruleset import ApiEntry, RuleSet
+
+STRING_OPS = bytes([CONST_STRING, CONST_STRING_JUMBO])
+OBFUSCATED_NAME_SHARE = 0.5
+"""Share of an app's own classes with obfuscated-looking names above which the code counts as obfuscated."""
+CONFUSABLE_LETTERS = frozenset("IlO0oCc1")
+"""Obfuscators such as the one in Obad build names from letters that look alike (oCIlCll)."""
+
+
+def looks_obfuscated(descriptor: str) -> bool:
+    """A class whose simple name has one or two letters, or only confusable letters."""
+    simple = descriptor.rstrip(";").rsplit("/", 1)[-1].split("$")[0]
+    return len(simple) <= 2 or set(simple) <= CONFUSABLE_LETTERS
+
+
+@dataclass(frozen=True)
+class Site:
+    """A catalogued reference found in one method."""
+
+    entry: ApiEntry
+    node: Node
+    value: str
+
+
+def is_main_dex(name: str) -> bool:
+    return name.startswith("classes") and name.endswith(".dex") and "/" not in name
+
+
+def load_units(pieces: list[tuple[ApkPiece, str | None]], limits: Limits) -> tuple[list[DexUnit], list[str]]:
+    """Dex files of every piece (main ones first, then hidden ones), and those that could not be read."""
+    units: list[DexUnit] = []
+    unreadable: list[str] = []
+    for piece, split in pieces:
+        names = piece.archive.names()
+        main = sorted((n for n in names if is_main_dex(n)), key=_dex_order)
+        hidden = [n for n in names if n.endswith((".dex", ".jar", ".odex", ".bin", ".dat")) and not is_main_dex(n)
+                  and n.startswith(("assets/", "res/raw/"))]
+        for name in main + hidden:
+            unit = _load_unit(piece, name, split, limits, hidden=name not in main, unreadable=unreadable)
+            if unit is not None:
+                units.append(unit)
+    return units, unreadable
+
+
+def _dex_order(name: str) -> int:
+    digits = name[len("classes"):-len(".dex")]
+    return int(digits) if digits.isdigit() else 1
+
+
+def _load_unit(piece: ApkPiece, name: str, split: str | None, limits: Limits, *, hidden: bool,
+               unreadable: list[str]) -> DexUnit | None:
+    where = name if split is None else f"{split}:{name}"
+    try:
+        data = piece.archive.read(name, max_bytes=limits.max_dex_bytes)
+    except LimitExceeded:
+        raise
+    except Exception as exc:  # noqa: BLE001 - an unreadable entry is evidence, not a crash
+        if not hidden:
+            unreadable.append(f"{where}: {getattr(exc, 'message', exc)}")
+        return None
+    if hidden and not data.startswith(b"dex\n"):
+        return None
+    try:
+        return DexUnit(DexFile(data, where), split, name, hidden)
+    except DexFormatError as exc:
+        if not hidden:
+            unreadable.append(str(exc))
+        return None
+
+
+class SdkIndex:
+    """Longest-prefix lookup of class descriptors in the SDK catalog."""
+
+    def __init__(self, rules: RuleSet) -> None:
+        entries = []
+        for sdk in rules.sdks:
+            for prefix in sdk.prefixes:
+                entries.append(("L" + prefix.replace(".", "/"), sdk))
+        self.entries = sorted(entries, key=lambda e: -len(e[0]))
+
+    def origin(self, descriptor: str) -> Origin:
+        for prefix, sdk in self.entries:
+            if descriptor.startswith(prefix):
+                return Origin("library" if sdk.category == "library" else "sdk", sdk.name)
+        return Origin("app", None)
+
+    def present(self, descriptors: list[str]) -> tuple[SdkUse, ...]:
+        ordered = sorted(descriptors)
+        found = []
+        for prefix, sdk in self.entries:
+            i = bisect.bisect_left(ordered, prefix)
+            if i < len(ordered) and ordered[i].startswith(prefix):
+                found.append(SdkUse(sdk.name, sdk.category, prefix[1:].replace("/", ".")))
+        return tuple(sorted(set(found), key=lambda s: (s.category == "library", s.name)))
+
+
+def _targets(dex: DexFile, entries: list[ApiEntry]) -> tuple[dict[int, ApiEntry], dict[int, ApiEntry], dict[int, ApiEntry]]:
+    """Method, field and string indices of this dex that catalog entries name."""
+    methods: dict[int, ApiEntry] = {}
+    fields: dict[int, ApiEntry] = {}
+    strings: dict[int, ApiEntry] = {}
+    for entry in entries:
+        if entry.kind in ("method", "field"):
+            cls, member = entry.match.split("->", 1)
+            type_idx = dex.find_type(cls)
+            name_idx = dex.find_string(member)
+            if type_idx is None or name_idx is None:
+                continue
+            if entry.kind == "method":
+                for m in dex.method_ids_named(type_idx, name_idx):
+                    methods[m] = entry
+            else:
+                for f in dex.iter_field_ids_of(type_idx, name_idx):
+                    fields[f] = entry
+        elif entry.kind == "string":
+            for s in dex.find_string_ids(entry.match.encode()):
+                if _string_matches(dex.string(s), entry):
+                    strings[s] = entry
+    return methods, fields, strings
+
+
+def _string_matches(text: str, entry: ApiEntry) -> bool:
+    if entry.match_mode == "exact":
+        return text == entry.match
+    if entry.match_mode == "contains":
+        return entry.match in text
+    return text.startswith(entry.match)
+
+
+def find_sites(units: list[DexUnit], rules: RuleSet) -> list[Site]:
+    """Every catalogued reference in the code, each with the method that holds it."""
+    entries = [e for e in rules.apis if e.kind in ("method", "field", "string")]
+    sites: list[Site] = []
+    for index, unit in enumerate(units):
+        dex = unit.dex
+        methods, fields, strings = _targets(dex, entries)
+        for ops, table, describe in (
+            (INVOKE_OPS, methods, dex.method_signature),
+            (FIELD_OPS, fields, lambda i: "{}->{}:{}".format(*dex.field_ref(i))),
+            (STRING_OPS, strings, dex.string),
+        ):
+            for code, insn in dex.find_sites(ops, set(table)):
+                sites.append(Site(table[insn.index], (index, code.start), describe(insn.index)))
+    return sites
+
+
+class CodeScan:
+    """Runs the code-side extraction for one app and assembles its CodeFacts."""
+
+    def __init__(self, units: list[DexUnit], unreadable: list[str], rules: RuleSet) -> None:
+        self.units = units
+        self.unreadable = unreadable
+        self.rules = rules
+        self.program = Program(units, rules.dispatch)
+        self.sdk_index = SdkIndex(rules)
+        self.sites = find_sites(units, rules)
+        self.by_node: dict[Node, list[Site]] = defaultdict(list)
+        for site in self.sites:
+            self.by_node[site.node].append(site)
+
+    def origin(self, node: Node) -> Origin:
+        return self.sdk_index.origin(self.program.class_of(node))
+
+    def ref(self, site: Site) -> CodeRef:
+        unit = self.units[site.node[0]]
+        return CodeRef(site.entry.id, site.entry.kind, site.value, self.program.signature(site.node),
+                       unit.split, self.origin(site.node), unit.entry)
+
+    def picker_nodes(self) -> set[Node]:
+        """Methods that build a pick intent without querying: the compliant Contact Picker."""
+        out = set()
+        for node, sites in self.by_node.items():
+            roles = {s.entry.role for s in sites}
+            if "picker" in roles and "query" not in roles:
+                out.add(node)
+        return out
+
+    def source_nodes(self, channel: str, exclude: set[Node]) -> list[Node]:
+        nodes = {s.node for s in self.sites
+                 if s.entry.role == "source" and s.entry.channel == channel and s.node not in exclude}
+        return sorted(nodes, key=lambda n: (self.origin(n).kind != "app", n))
+
+    def paths(self, pickers: set[Node]) -> tuple[Evidence, ...]:
+        sinks = {s.node for s in self.sites if s.entry.role == "sink"}
+        finder = PathFinder(self.program, sinks, lambda node: self.origin(node).kind == "library")
+        evidence = []
+        for channel in ("contacts", "sms", "call_log"):
+            for chain in finder.paths(self.source_nodes(channel, pickers)):
+                evidence.append(self._path_evidence(channel, chain))
+        return tuple(evidence)
+
+    def _path_evidence(self, channel: str, chain: tuple[Node, ...]) -> Evidence:
+        sink_site = next(s for s in self.by_node[chain[-1]] if s.entry.role == "sink")
+        source_unit = self.units[chain[0][0]]
+        steps = tuple(self.program.signature(n) for n in chain)
+        return Evidence("path", f"{channel} -> {sink_site.entry.sink}: {sink_site.value}", steps[0],
+                        source_unit.split, self.origin(chain[0]), steps, source_unit.entry)
+
+    def hiding(self, pieces: list[ApkPiece]) -> tuple[Evidence, ...]:
+        return (*self._packers(pieces), *self._dynamic_loading(), *self._reflection(),
+                *self._hidden_dex(), *self._obfuscation())
+
+    def _packers(self, pieces: list[ApkPiece]) -> list[Evidence]:
+        found = []
+        names = [n for p in pieces for n in p.archive.names()]
+        for packer in self.rules.packers:
+            hits = [n for n in names if any(fnmatch.fnmatchcase(n, g) for g in packer.files)]
+            hits += [c for c in self.program.classes if c.startswith(packer.classes)] if packer.classes else []
+            if hits:
+                found.append(Evidence("packer", f"{packer.name}: {', '.join(sorted(hits)[:3])}"))
+        return found
+
+    def _dynamic_loading(self) -> list[Evidence]:
+        return [Evidence("dynamic_loading", s.value, self.program.signature(s.node),
+                         self.units[s.node[0]].split, self.origin(s.node))
+                for s in self.sites if s.entry.role == "dynamic_loading"]
+
+    def _reflection(self) -> list[Evidence]:
+        out = []
+        for node, sites in self.by_node.items():
+            roles = {s.entry.role for s in sites}
+            if {"reflection", "reflection_target"} <= roles:
+                target = next(s.value for s in sites if s.entry.role == "reflection_target")
+                out.append(Evidence("reflection", f"reflective call on {target}", self.program.signature(node),
+                                    self.units[node[0]].split, self.origin(node)))
+        return out
+
+    def _hidden_dex(self) -> list[Evidence]:
+        return [Evidence("hidden_dex", u.entry, None, u.split) for u in self.units if u.hidden]
+
+    def _obfuscation(self) -> list[Evidence]:
+        own = [c for c in self.program.classes if self.sdk_index.origin(c).kind == "app"]
+        odd = [c for c in own if looks_obfuscated(c)]
+        if len(own) >= 10 and len(odd) > OBFUSCATED_NAME_SHARE * len(own):
+            return [Evidence("obfuscation", f"{len(odd)} of {len(own)} app classes have obfuscated names, e.g. {odd[0]}")]
+        return []
+
+    def facts(self, pieces: list[ApkPiece]) -> CodeFacts:
+        pickers = self.picker_nodes()
+        refs = tuple(self.ref(s) for s in self.sites)
+        picker_refs = tuple(Evidence("picker", s.value, self.program.signature(s.node), self.units[s.node[0]].split,
+                                     self.origin(s.node)) for s in self.sites if s.node in pickers and s.entry.role == "source")
+        return CodeFacts(
+            refs=refs,
+            paths=self.paths(pickers),
+            sdks=self.sdk_index.present(list(self.program.classes)),
+            hiding=self.hiding(pieces),
+            pickers=picker_refs,
+            dex_count=len(self.units),
+            class_count=len(self.program.classes),
+            unreadable_dex=tuple(self.unreadable),
+        )

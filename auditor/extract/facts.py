@@ -1,0 +1,111 @@
+"""Assemble one app's facts: merged manifest, channel levels, flags and assessability.
+
+This is the last step of fact extraction; rule evaluation reads only what is built here.
+"""
+
+from __future__ import annotations
+
+from auditor.extract.manifest import PieceManifest
+from auditor.model import CHANNELS, AppFacts, ChannelState, CodeFacts, Evidence, ManifestFacts, Origin, PermissionUse
+from auditor.ruleset.ruleset import RuleSet
+
+
+def merge_manifests(pieces: list[PieceManifest], cert_sha256: tuple[str, ...], rules: RuleSet) -> ManifestFacts:
+    """One manifest for the app: the base's identity, every piece's permissions and components.
+
+    Implied permissions (the platform's grants for old target SDKs) are added for the base only:
+    a split's manifest has no <uses-sdk>, which would otherwise imply permissions it never gets.
+    """
+    base = next((p for p in pieces if p.split is None), pieces[0])
+    permissions = [perm for piece in pieces for perm in piece.permissions]
+    permissions += _implied(base, {p.name for p in permissions}, rules)
+    return ManifestFacts(
+        package=base.package, label=base.label, version_name=base.version_name, version_code=base.version_code,
+        min_sdk=base.min_sdk, target_sdk=base.target_sdk,
+        permissions=tuple(dict.fromkeys(permissions)),
+        components=tuple(c for piece in pieces for c in piece.components),
+        cert_sha256=cert_sha256,
+        splits=tuple(p.split for p in pieces if p.split),
+    )
+
+
+def _implied(base: PieceManifest, requested: set[str], rules: RuleSet) -> list[PermissionUse]:
+    target = base.target_sdk or base.min_sdk or 1
+    out = []
+    for entry in rules.permissions.values():
+        cond = entry.implied_by
+        if not cond or entry.name in requested:
+            continue
+        if "permission" in cond and cond["permission"] not in requested:
+            continue
+        if "target_sdk_below" in cond and target >= cond["target_sdk_below"]:
+            continue
+        out.append(PermissionUse(entry.name, None, True, None, "implied"))
+    return out
+
+
+def _channel(channel: str, manifest: ManifestFacts, code: CodeFacts, rules: RuleSet) -> ChannelState:
+    catalog = {e.id: e for e in rules.apis}
+    requested = {p.name for p in manifest.permissions}
+    read_perms = [p for p in manifest.permissions
+                  if (e := rules.permissions.get(p.name)) is not None and e.channel == channel and e.access == "read"]
+    picker_methods = {e.location for e in code.pickers}
+    reads = [r for r in code.refs if catalog[r.catalog_id].role == "source"
+             and catalog[r.catalog_id].channel == channel and r.method not in picker_methods]
+    paths = [p for p in code.paths if p.value.startswith(channel + " ")]
+    evidence = [Evidence("permission", p.name, None, p.split) for p in read_perms]
+    evidence += [Evidence(r.kind, r.value, r.method, r.split, r.origin, dex=r.dex) for r in reads]
+    evidence += paths
+    level = "upload" if paths else "code" if reads else "declared" if read_perms else "none"
+    undeclared = any(not requested.intersection(catalog[r.catalog_id].permission) for r in reads)
+    readers = tuple(dict.fromkeys(r.origin for r in reads))
+    return ChannelState(level, undeclared, tuple(evidence), readers)
+
+
+def _flags(manifest: ManifestFacts, code: CodeFacts, rules: RuleSet, anomalies: tuple[Evidence, ...],
+           assessability: tuple[str, ...]) -> dict[str, tuple[Evidence, ...]]:
+    catalog = {e.id: e for e in rules.apis}
+    component_kinds = {"sms_receiver": "receiver", "notification_listener": "service"}
+    flags: dict[str, tuple[Evidence, ...]] = {
+        role: tuple(Evidence(kind, f"{c.name} ({c.detail})", None, c.split) for c in manifest.components if c.kind == role)
+        for role, kind in component_kinds.items()
+    }
+    send = [Evidence("sink", r.value, r.method, r.split, r.origin, dex=r.dex) for r in code.refs
+            if catalog[r.catalog_id].role == "sink" and catalog[r.catalog_id].sink == "sms"]
+    if send:
+        send += [Evidence("permission", p.name, None, p.split) for p in manifest.permissions
+                 if p.name == "android.permission.SEND_SMS"]
+    flags["sms_send"] = tuple(send)
+    for kind in ("packer", "dynamic_loading", "reflection", "hidden_dex", "obfuscation"):
+        flags[kind] = tuple(e for e in code.hiding if e.kind == kind)
+    flags["anti_analysis"] = anomalies
+    flags["not_assessable"] = tuple(Evidence("not_assessable", reason) for reason in assessability)
+    return {name: evidence for name, evidence in flags.items() if evidence}
+
+
+def _assessability(manifest: ManifestFacts, code: CodeFacts, has_code: bool,
+                   channels: dict[str, ChannelState], base_present: bool) -> tuple[str, ...]:
+    """Why the visible code cannot be trusted to show everything the app does (empty if it can)."""
+    reasons = [] if base_present else [f"a split APK ({', '.join(manifest.splits)}) without its base APK"]
+    reasons += [f"code hidden by a packer ({e.value})" for e in code.hiding if e.kind == "packer"]
+    reasons += [f"dex file could not be read ({why})" for why in code.unreadable_dex]
+    if has_code and code.dex_count == 0 and not code.unreadable_dex:
+        reasons.append("no dex code found although the manifest declares code")
+    if any(e.kind == "obfuscation" for e in code.hiding):
+        for name, state in channels.items():
+            if state.level == "declared":
+                reasons.append(f"code is obfuscated: {name} permission requested but no code reading it is visible")
+    return tuple(dict.fromkeys(reasons))
+
+
+def assemble(manifest: ManifestFacts, code: CodeFacts, rules: RuleSet, anomalies: tuple[Evidence, ...],
+             has_code: bool, base_present: bool = True) -> AppFacts:
+    channels = {name: _channel(name, manifest, code, rules) for name in CHANNELS}
+    assessability = _assessability(manifest, code, has_code, channels, base_present)
+    flags = _flags(manifest, code, rules, anomalies, assessability)
+    return AppFacts(manifest, code, channels, flags, assessability, anomalies)
+
+
+def describe_readers(state: ChannelState) -> list[Origin]:
+    """The distinct SDKs (not the app itself) whose code reads a channel."""
+    return [o for o in state.readers if o.kind == "sdk"]

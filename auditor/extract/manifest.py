@@ -1,0 +1,134 @@
+"""Manifest facts of one APK piece, read with androguard's AXML and ARSC parsers.
+
+androguard's APK class would re-open the zip with its own reader, which is what tampered files
+break; here the bytes come from our own tolerant zip reader and androguard only parses the binary
+XML and resource table. The resource table is parsed only when the label is a reference, because
+it is the expensive part of large APKs (framework-res.apk is 45 MB of resources).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from auditor.containers import ApkPiece
+from auditor.errors import CorruptArchive
+from auditor.model import Component, PermissionUse
+from auditor.ruleset.ruleset import RuleSet
+
+ANDROID_NS = "{http://schemas.android.com/apk/res/android}"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class PieceManifest:
+    """One piece's manifest, before pieces are merged into one app."""
+
+    piece: str
+    package: str
+    split: str | None
+    label: str | None
+    version_name: str | None
+    version_code: int | None
+    min_sdk: int | None
+    target_sdk: int | None
+    has_uses_sdk: bool
+    has_code: bool
+    permissions: tuple[PermissionUse, ...]
+    components: tuple[Component, ...]
+
+
+def _attr(element: Any, name: str) -> str | None:
+    value = element.get(ANDROID_NS + name)
+    if value is None:
+        value = element.get(name)
+    return value
+
+
+def _int(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value, 0)
+    except ValueError:
+        return None
+
+
+def _parse_xml(raw: bytes, piece: str) -> Any:
+    from androguard.core.axml import AXMLPrinter
+
+    try:
+        printer = AXMLPrinter(raw)
+        root = printer.get_xml_obj() if printer.is_valid() else None
+    except Exception as exc:  # androguard raises many types on malformed AXML
+        raise CorruptArchive(f"{piece}: AndroidManifest.xml is not valid binary XML ({type(exc).__name__})") from exc
+    if root is None or root.tag != "manifest":
+        raise CorruptArchive(f"{piece}: AndroidManifest.xml is not valid binary XML")
+    return root
+
+
+def resolve_label(piece: ApkPiece, label: str | None) -> str | None:
+    """Turn '@7F0B001F' into the string it names, in the default configuration."""
+    if not label or not label.startswith("@") or not piece.archive.has("resources.arsc"):
+        return label
+    from androguard.core.axml import ARSCParser, ARSCResTableConfig
+
+    try:
+        parser = ARSCParser(piece.archive.read("resources.arsc"))
+        res_id, _package = parser.parse_id(label)
+        configs = parser.get_resolved_res_configs(res_id, ARSCResTableConfig.default_config())
+        return str(configs[0][1]) if configs else label
+    except Exception:  # a broken resource table leaves the label unresolved, not the app unread
+        return label
+
+
+def _permissions(root: Any, split: str | None) -> tuple[PermissionUse, ...]:
+    found = []
+    for tag in ("uses-permission", "uses-permission-sdk-23", "uses-permission-sdk-m"):
+        for element in root.iter(tag):
+            name = _attr(element, "name")
+            if name:
+                found.append(PermissionUse(name, _int(_attr(element, "maxSdkVersion")), False, split, tag))
+    return tuple(found)
+
+
+def _components(root: Any, split: str | None, rules: RuleSet) -> tuple[Component, ...]:
+    """Receivers and services whose intent actions the API catalog names (SMS, notifications)."""
+    actions = {e.match: e for e in rules.apis if e.kind == "intent_action"}
+    permissions = {e.match: e for e in rules.apis if e.kind == "component_permission"}
+    out = []
+    for tag in ("receiver", "service"):
+        for element in root.iter(tag):
+            name = _attr(element, "name") or "?"
+            for action in element.iter("action"):
+                entry = actions.get(_attr(action, "name") or "")
+                if entry is not None:
+                    out.append(Component(entry.role, name, entry.match, split))
+            entry = permissions.get(_attr(element, "permission") or "")
+            if entry is not None:
+                out.append(Component(entry.role, name, entry.match, split))
+    return tuple(dict.fromkeys(out))
+
+
+def read_piece_manifest(piece: ApkPiece, rules: RuleSet) -> PieceManifest:
+    """Parse the manifest of one APK piece."""
+    root = _parse_xml(piece.archive.read("AndroidManifest.xml"), piece.name)
+    split = root.get("split")
+    uses_sdk = root.find("uses-sdk")
+    application = root.find("application")
+    label = _attr(application, "label") if application is not None else None
+    return PieceManifest(
+        piece=piece.name,
+        package=root.get("package") or "",
+        split=split,
+        label=resolve_label(piece, label) if split is None else label,
+        version_name=_attr(root, "versionName"),
+        version_code=_int(_attr(root, "versionCode")),
+        min_sdk=_int(_attr(uses_sdk, "minSdkVersion")) if uses_sdk is not None else None,
+        target_sdk=_int(_attr(uses_sdk, "targetSdkVersion")) if uses_sdk is not None else None,
+        has_uses_sdk=uses_sdk is not None,
+        has_code=application is None or _attr(application, "hasCode") not in ("false", "0"),
+        permissions=_permissions(root, split),
+        components=_components(root, split, rules),
+    )

@@ -1,0 +1,31 @@
+"""Output formats: one module per format, each exposing `render(report, options) -> str`.
+
+`FORMATS` maps a format name to its module so the CLI can list and pick them without knowing any.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import import_module
+from typing import Protocol
+
+from auditor.model import Report
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    verbose: bool = False
+    lang: str = "en"
+
+
+class Formatter(Protocol):
+    def __call__(self, report: Report, options: RenderOptions) -> str: ...
+
+
+FORMATS: tuple[str, ...] = ("table", "json", "jsonl")
+
+
+def formatter(name: str) -> Formatter:
+    module = import_module(f"auditor.formats.{name}")
+    render: Formatter = module.render
+    return render

@@ -1,0 +1,21 @@
+"""`--format jsonl`: one JSON object per app and line, so large batches can be streamed and resumed.
+
+Each line carries the tool version and rules digest, so lines from different runs stay comparable.
+"""
+
+from __future__ import annotations
+
+import json
+
+from auditor.formats import RenderOptions
+from auditor.formats.serialize import app_dict, report_header
+from auditor.model import AppResult, Report
+
+
+def line(result: AppResult, header: dict[str, object]) -> str:
+    return json.dumps({**header, **app_dict(result)}, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+def render(report: Report, options: RenderOptions) -> str:
+    header = report_header(report)
+    return "".join(line(r, header) for r in report.results)

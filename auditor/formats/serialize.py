@@ -1,0 +1,76 @@
+"""The JSON contract (schema_version 1): how a Report becomes plain data.
+
+Every machine-readable format (json, jsonl, csv, sarif...) starts from these dictionaries, so
+field names are defined once. Changing a field's meaning means bumping SCHEMA_VERSION.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from auditor import __version__
+from auditor.model import CHANNELS, AppResult, Evidence, Report
+
+SCHEMA_VERSION = "1"
+
+
+def evidence_dict(e: Evidence) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": e.kind, "value": e.value, "location": e.location, "split": e.split}
+    if e.dex:
+        out["dex"] = e.dex
+    if e.origin is not None:
+        out["origin"] = {"kind": e.origin.kind, "sdk": e.origin.sdk}
+    if e.path:
+        out["path"] = list(e.path)
+    return out
+
+
+def app_dict(r: AppResult) -> dict[str, Any]:
+    """One app's entry of the report; error results keep the same keys with empty values."""
+    facts = r.facts
+    m = facts.manifest if facts else None
+    out: dict[str, Any] = {
+        "input": r.input, "sha256": r.sha256, "container": r.container, "status": r.status,
+        "error": r.error, "error_kind": r.error_kind,
+        "package": m.package if m else None, "label": m.label if m else None,
+        "version_name": m.version_name if m else None, "version_code": m.version_code if m else None,
+        "min_sdk": m.min_sdk if m else None, "target_sdk": m.target_sdk if m else None,
+        "splits": list(m.splits) if m else [],
+        "permissions": sorted({p.name for p in m.permissions if not p.implied}) if m else [],
+        "implied_permissions": sorted({p.name for p in m.permissions if p.implied}) if m else [],
+        "cert_sha256": list(m.cert_sha256) if m else [],
+        "assessable": facts.assessable if facts else None,
+        "assessability": list(facts.assessability) if facts else [],
+        "score": r.score.value if r.score else None,
+        "band": r.score.band if r.score else None,
+        "channels": {
+            name: {"level": facts.channels[name].level, "undeclared_access": facts.channels[name].undeclared_access,
+                   "readers": sorted({o.sdk or o.kind for o in facts.channels[name].readers})}
+            for name in CHANNELS
+        } if facts else {},
+        "sdks": [{"name": s.name, "category": s.category, "prefix": s.prefix} for s in facts.code.sdks] if facts else [],
+        "findings": [
+            {"rule_id": f.rule_id, "title": f.title, "channel": f.channel, "severity": f.severity,
+             "confidence": f.confidence, "points": f.points, "evidence": [evidence_dict(e) for e in f.evidence]}
+            for f in r.findings
+        ],
+        "score_items": [{"rule_id": i.rule_id, "points": i.points} for i in r.score.items] if r.score else [],
+        "policies": [
+            {"policy": v.policy, "verdict": v.verdict, "reasons": list(v.reasons),
+             "violations": [{"requirement": x.requirement, "text": x.text,
+                             "evidence": [evidence_dict(e) for e in x.evidence]} for x in v.violations]}
+            for v in r.policies
+        ],
+        "stats": {"dex_files": facts.code.dex_count, "classes": facts.code.class_count,
+                  "seconds": round(r.elapsed, 3)} if facts else {"seconds": round(r.elapsed, 3)},
+    }
+    return out
+
+
+def report_header(report: Report) -> dict[str, Any]:
+    return {"schema_version": SCHEMA_VERSION, "tool": {"name": "auditor", "version": __version__},
+            "rules_digest": report.rules_digest}
+
+
+def report_dict(report: Report) -> dict[str, Any]:
+    return {**report_header(report), "apps": [app_dict(r) for r in report.results]}

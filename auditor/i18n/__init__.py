@@ -1,0 +1,23 @@
+"""Human-facing texts, kept as data (one YAML file per language) rather than in the code."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+LANGUAGES = ("en", "zh-CN")
+_DIR = Path(__file__).resolve().parent
+
+
+@lru_cache(maxsize=None)
+def _table(lang: str) -> dict[str, str]:
+    data: dict[str, str] = yaml.safe_load((_DIR / f"{lang}.yaml").read_text(encoding="utf-8"))
+    return data
+
+
+def text(key: str, lang: str = "en", **values: object) -> str:
+    """The text for `key` in `lang` (falling back to English), with {placeholders} filled in."""
+    template = _table(lang).get(key) or _table("en")[key]
+    return template.format(**values)

@@ -1,0 +1,242 @@
+"""The one vocabulary every stage shares.
+
+Values flow one way: containers -> fact extraction -> rule evaluation -> scoring -> rendering.
+Every type here is a frozen dataclass so that no stage can change what an earlier stage produced,
+and so that results can cross process boundaries (the executors pickle them) unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+CHANNELS: tuple[str, ...] = ("contacts", "sms", "call_log")
+"""The three kinds of personal data about *other people* that this tool is about."""
+
+LEVELS: tuple[str, ...] = ("none", "declared", "code", "upload")
+"""Evidence levels of a channel, weakest first; their order is what `at_least` compares."""
+
+CONFIDENCES: tuple[str, ...] = ("low", "medium", "high")
+SEVERITIES: tuple[str, ...] = ("info", "low", "medium", "high", "critical")
+BANDS: tuple[str, ...] = ("none", "low", "medium", "high", "critical")
+
+OriginKind = Literal["app", "sdk", "library"]
+
+
+def level_rank(level: str) -> int:
+    """Position of a level in LEVELS, so levels compare as numbers."""
+    return LEVELS.index(level)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Whose code holds a piece of evidence: the app's own, a known SDK's, or a generic library's."""
+
+    kind: OriginKind = "app"
+    sdk: str | None = None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One observed fact that supports a finding.
+
+    `kind` is one of: permission, api, field, string, sink, serializer, path, receiver, service,
+    picker, reflection, dynamic_loading, packer, hidden_dex, obfuscation, anti_analysis.
+    `location` is the smali signature of the method holding it (None for manifest facts);
+    `path` lists the methods from a data read to a sink, one step per method.
+    """
+
+    kind: str
+    value: str
+    location: str | None = None
+    split: str | None = None
+    origin: Origin | None = None
+    path: tuple[str, ...] = ()
+    dex: str | None = None
+
+
+@dataclass(frozen=True)
+class PermissionUse:
+    """A permission the manifest requests (or that the platform implies for it)."""
+
+    name: str
+    max_sdk: int | None = None
+    implied: bool = False
+    split: str | None = None
+    element: str = "uses-permission"
+
+
+@dataclass(frozen=True)
+class Component:
+    """A manifest component relevant to the audit (SMS receivers, notification listeners)."""
+
+    kind: str
+    name: str
+    detail: str
+    split: str | None = None
+
+
+@dataclass(frozen=True)
+class ManifestFacts:
+    """What the (merged) manifests of an app declare."""
+
+    package: str
+    label: str | None
+    version_name: str | None
+    version_code: int | None
+    min_sdk: int | None
+    target_sdk: int | None
+    permissions: tuple[PermissionUse, ...]
+    components: tuple[Component, ...] = ()
+    cert_sha256: tuple[str, ...] = ()
+    splits: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CodeRef:
+    """A reference in bytecode to a catalogued API, field or string."""
+
+    catalog_id: str
+    kind: str
+    value: str
+    method: str
+    split: str | None
+    origin: Origin
+    dex: str | None = None
+
+
+@dataclass(frozen=True)
+class SdkUse:
+    """A third-party SDK whose package prefix was found in the app's code."""
+
+    name: str
+    category: str
+    prefix: str
+
+
+@dataclass(frozen=True)
+class CodeFacts:
+    """What the bytecode of all dex files of an app reveals."""
+
+    refs: tuple[CodeRef, ...]
+    paths: tuple[Evidence, ...]
+    sdks: tuple[SdkUse, ...]
+    hiding: tuple[Evidence, ...]
+    pickers: tuple[Evidence, ...]
+    dex_count: int
+    class_count: int
+    unreadable_dex: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChannelState:
+    """How far an app reaches into one channel, and on what evidence."""
+
+    level: str = "none"
+    undeclared_access: bool = False
+    evidence: tuple[Evidence, ...] = ()
+    readers: tuple[Origin, ...] = ()
+
+
+@dataclass(frozen=True)
+class AppFacts:
+    """Everything extracted from one app, before any rule is applied."""
+
+    manifest: ManifestFacts
+    code: CodeFacts
+    channels: dict[str, ChannelState]
+    flags: dict[str, tuple[Evidence, ...]]
+    assessability: tuple[str, ...]
+    anti_analysis: tuple[Evidence, ...] = ()
+
+    @property
+    def assessable(self) -> bool:
+        return not self.assessability
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A rule that matched, with how bad (severity) and how sure (confidence) kept apart."""
+
+    rule_id: str
+    title: str
+    channel: str | None
+    severity: str
+    confidence: str
+    points: int
+    evidence: tuple[Evidence, ...]
+
+
+@dataclass(frozen=True)
+class ScoreItem:
+    """One contribution to a score: which finding added how many points."""
+
+    rule_id: str
+    points: int
+
+
+@dataclass(frozen=True)
+class Score:
+    value: int
+    band: str
+    items: tuple[ScoreItem, ...] = ()
+
+
+@dataclass(frozen=True)
+class PolicyViolation:
+    requirement: str
+    text: str
+    evidence: tuple[Evidence, ...]
+
+
+@dataclass(frozen=True)
+class PolicyVerdict:
+    policy: str
+    verdict: str
+    violations: tuple[PolicyViolation, ...] = ()
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AppResult:
+    """The outcome for one input: either an assessed app, or an error with a one-line reason."""
+
+    input: str
+    sha256: str | None
+    container: str | None
+    status: Literal["ok", "error"]
+    error: str | None = None
+    error_kind: str | None = None
+    facts: AppFacts | None = None
+    findings: tuple[Finding, ...] = ()
+    score: Score | None = None
+    policies: tuple[PolicyVerdict, ...] = ()
+    elapsed: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """The reader-facing part of a rule, carried into reports (SARIF help, explanations)."""
+
+    id: str
+    title: str
+    channel: str | None
+    severity: str
+    points: int
+    rationale: str
+    sources: tuple[str, ...]
+    file: str
+
+
+@dataclass(frozen=True)
+class Report:
+    """A whole run: the tool, the rule set it used, and one result per input."""
+
+    tool_version: str
+    rules_digest: str
+    rules: tuple[RuleInfo, ...]
+    results: tuple[AppResult, ...] = field(default_factory=tuple)

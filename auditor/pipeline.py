@@ -1,0 +1,86 @@
+"""One input file through every stage: container -> facts -> rules -> score.
+
+This is the unit of work that executors run, possibly in another process, so it takes a path and
+plain settings and returns a picklable AppResult. Expected failures become error results with a
+one-line reason; unexpected ones too (as "internal-error"), unless `debug` asks for the traceback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+
+from auditor.containers import OpenedInput, open_input
+from auditor.errors import AuditorError, LimitExceeded, NotAnAndroidPackage
+from auditor.evaluate import evaluate
+from auditor.extract.code import CodeScan, load_units
+from auditor.extract.facts import assemble, merge_manifests
+from auditor.extract.manifest import read_piece_manifest
+from auditor.extract.signing import cert_fingerprints
+from auditor.limits import Limits
+from auditor.model import AppFacts, AppResult, Evidence
+from auditor.policy import judge_policies
+from auditor.ruleset.ruleset import RuleSet
+from auditor.scoring import score
+
+
+def extract_facts(opened: OpenedInput, rules: RuleSet, limits: Limits) -> AppFacts:
+    """Manifest and code facts of an opened input, merged across its pieces."""
+    manifests = [read_piece_manifest(piece, rules) for piece in opened.pieces]
+    base_index = next((i for i, m in enumerate(manifests) if m.split is None), 0)
+    if not manifests[base_index].package:
+        raise NotAnAndroidPackage("not an Android package (the manifest names no package)")
+    pieces = [(piece, m.split) for piece, m in zip(opened.pieces, manifests)]
+    units, unreadable = load_units(pieces, limits)
+    code = CodeScan(units, unreadable, rules).facts(list(opened.pieces))
+    manifest = merge_manifests(manifests, cert_fingerprints(opened.pieces[base_index]), rules)
+    archives = [opened.outer, *(p.archive for p in opened.pieces if p.archive is not opened.outer)]
+    anomalies = tuple(dict.fromkeys(Evidence("anti_analysis", f"{a.kind}: {a.detail}")
+                                     for archive in archives for a in archive.anomalies))
+    base_present = any(m.split is None for m in manifests)
+    return assemble(manifest, code, rules, anomalies, any(m.has_code for m in manifests), base_present)
+
+
+def _read(path: str, limits: Limits) -> bytes:
+    size = os.path.getsize(path)
+    if size > limits.max_unpacked_bytes:
+        raise LimitExceeded(f"file is {size} bytes, over the {limits.max_unpacked_bytes} byte limit (--max-unpacked)")
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def audit_path(path: str, rules: RuleSet, limits: Limits, policy_ids: tuple[str, ...] = (),
+               debug: bool = False) -> AppResult:
+    """Audit one file; never raises for a bad input (unless `debug`)."""
+    started = time.perf_counter()
+    sha256 = container = None
+    try:
+        data = _read(path, limits)
+        sha256 = hashlib.sha256(data).hexdigest()
+        opened = open_input(data, os.path.basename(path), limits)
+        container = opened.container
+        facts = extract_facts(opened, rules, limits)
+        findings = evaluate(facts, rules)
+        return AppResult(path, sha256, container, "ok", facts=facts, findings=findings,
+                         score=score(findings, rules.scoring),
+                         policies=judge_policies(facts, rules, policy_ids),
+                         elapsed=time.perf_counter() - started)
+    except AuditorError as exc:
+        return _error(path, sha256, container, exc.kind, exc.message, started)
+    except OSError as exc:
+        return _error(path, sha256, container, "unreadable-file", f"cannot read file ({exc.strerror or exc})", started)
+    except MemoryError:
+        return _error(path, sha256, container, "limit-exceeded", "ran out of memory (limit --max-memory)", started)
+    except Exception as exc:  # noqa: BLE001 - a batch must survive any single file
+        if debug:
+            raise
+        detail = str(exc).splitlines()[0] if str(exc) else ""
+        return _error(path, sha256, container, "internal-error",
+                      f"internal error ({type(exc).__name__}: {detail}); rerun with --debug for the traceback", started)
+
+
+def _error(path: str, sha256: str | None, container: str | None, kind: str, message: str, started: float) -> AppResult:
+    one_line = " ".join(message.split())
+    return AppResult(path, sha256, container, "error", error=one_line, error_kind=kind,
+                     elapsed=time.perf_counter() - started)

@@ -1,0 +1,66 @@
+"""Policy verdicts: which requirements of each selected policy pack an app's facts break.
+
+Separate from the score on purpose: a permission can break a policy without adding exposure, and
+the other way round. A behaviour requirement cannot be judged on code the tool cannot see, so an
+app that is not assessable gets `cannot-tell` for it rather than a false `complies`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from auditor.model import AppFacts, Evidence, PolicyVerdict, PolicyViolation, level_rank
+from auditor.ruleset.ruleset import RuleSet
+
+
+def _requirement_evidence(facts: AppFacts, forbids: dict[str, Any]) -> tuple[Evidence, ...]:
+    found: list[Evidence] = []
+    wanted = set(forbids.get("permissions") or ())
+    found += [Evidence("permission", p.name, None, p.split) for p in facts.manifest.permissions
+              if p.name in wanted and not p.implied]
+    for channel, level in (forbids.get("channels") or {}).items():
+        state = facts.channels.get(channel)
+        if state is not None and level_rank(state.level) >= level_rank(level):
+            found += [e for e in state.evidence if e.kind != "permission"] or list(state.evidence)
+    for flag in forbids.get("facts") or ():
+        found += facts.flags.get(flag, ())
+    return tuple(dict.fromkeys(found))
+
+
+def judge(facts: AppFacts, policy: dict[str, Any]) -> PolicyVerdict:
+    violations, reasons = [], []
+    undecided = False
+    for req in policy.get("requirements", []):
+        evidence = _requirement_evidence(facts, req.get("forbids") or {})
+        if evidence:
+            violations.append(PolicyViolation(req["id"], req["text"], evidence))
+            if req.get("condition") == "conditional":
+                reasons.append(f"{req['id']}: allowed only {req.get('condition_text') or 'under conditions'}")
+        elif req.get("concerns") == "behaviour" and not facts.assessable:
+            undecided = True
+            reasons.append(f"{req['id']}: the code that would show it is hidden")
+    unconditional = [v for v, r in zip(violations, _matched(policy, violations)) if r.get("condition") != "conditional"]
+    verdict = "violates" if unconditional else "cannot-tell" if violations or undecided else "complies"
+    return PolicyVerdict(policy["id"], verdict, tuple(violations), tuple(reasons))
+
+
+def _matched(policy: dict[str, Any], violations: list[PolicyViolation]) -> list[dict[str, Any]]:
+    by_id = {r["id"]: r for r in policy.get("requirements", [])}
+    return [by_id[v.requirement] for v in violations]
+
+
+def select(rules: RuleSet, spec: str) -> tuple[str, ...]:
+    """Policy ids from a --policy value: 'all' or comma-separated ids (unknown ids raise KeyError)."""
+    if not spec:
+        return ()
+    if spec.strip() == "all":
+        return tuple(rules.policies)
+    ids = tuple(s.strip() for s in spec.split(",") if s.strip())
+    unknown = [i for i in ids if i not in rules.policies]
+    if unknown:
+        raise KeyError(", ".join(unknown))
+    return ids
+
+
+def judge_policies(facts: AppFacts, rules: RuleSet, policy_ids: tuple[str, ...]) -> tuple[PolicyVerdict, ...]:
+    return tuple(judge(facts, rules.policies[pid].data) for pid in policy_ids)

@@ -1,0 +1,225 @@
+"""The rule set: catalogs, exposure rules, scoring and policy packs, loaded from `rules/`.
+
+Everything the analysis knows about Android (which APIs reach which data, which SDK owns which
+package, what a policy forbids) lives in these data files; this module only reads, checks and
+indexes them. A user's `--rules DIR` is read after the built-in folder, and a rule with the same
+id replaces the built-in one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from auditor.errors import RuleError
+from auditor.model import RuleInfo
+from auditor.ruleset.loader import load_checked
+
+BUILTIN_DIR = Path(__file__).resolve().parent.parent.parent / "rules"
+
+CATALOG_SCHEMAS = {
+    "apis.yaml": "apis",
+    "permissions.yaml": "permissions",
+    "dispatch.yaml": "dispatch",
+    "sdks.yaml": "sdks",
+    "packers.yaml": "packers",
+}
+
+
+@dataclass(frozen=True)
+class ApiEntry:
+    id: str
+    kind: str
+    match: str
+    role: str
+    source: str
+    match_mode: str = "prefix"
+    channel: str | None = None
+    sink: str | None = None
+    permission: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PermissionEntry:
+    name: str
+    channel: str | None
+    access: str
+    source: str
+    group: str | None = None
+    implied_by: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class SdkEntry:
+    name: str
+    category: str
+    prefixes: tuple[str, ...]
+    source: str
+    collects: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PackerEntry:
+    name: str
+    files: tuple[str, ...]
+    classes: tuple[str, ...]
+    source: str
+
+
+@dataclass(frozen=True)
+class DispatchEntry:
+    id: str
+    base_types: tuple[str, ...]
+    callbacks: tuple[str, ...]
+    source: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    channel: str | None
+    severity: str
+    points: int
+    when: dict[str, Any]
+    rationale: str
+    sources: tuple[str, ...]
+    file: str
+    line: int
+    confidence: str | None = None
+    title_zh: str | None = None
+    tests: dict[str, Any] = field(default_factory=dict)
+
+    def info(self) -> RuleInfo:
+        return RuleInfo(self.id, self.title, self.channel, self.severity, self.points,
+                        self.rationale, self.sources, self.file)
+
+
+@dataclass(frozen=True)
+class Policy:
+    id: str
+    data: dict[str, Any]
+    file: str
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    apis: tuple[ApiEntry, ...]
+    permissions: dict[str, PermissionEntry]
+    sdks: tuple[SdkEntry, ...]
+    packers: tuple[PackerEntry, ...]
+    dispatch: tuple[DispatchEntry, ...]
+    rules: tuple[Rule, ...]
+    policies: dict[str, Policy]
+    scoring: dict[str, Any]
+    digest: str
+
+    def rule(self, rule_id: str) -> Rule | None:
+        return next((r for r in self.rules if r.id == rule_id), None)
+
+    def infos(self) -> tuple[RuleInfo, ...]:
+        return tuple(r.info() for r in self.rules)
+
+
+def _entries(data: Any) -> list[dict[str, Any]]:
+    return list(data.get("entries", [])) if isinstance(data, dict) else []
+
+
+def _tuple_fields(entry: dict[str, Any], *names: str) -> dict[str, Any]:
+    out = dict(entry)
+    for name in names:
+        if name in out:
+            out[name] = tuple(out[name] or ())
+    return out
+
+
+class _Collector:
+    """Accumulates data and errors while the folders are read, then builds the RuleSet."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.catalogs: dict[str, list[dict[str, Any]]] = {name: [] for name in CATALOG_SCHEMAS.values()}
+        self.rules: dict[str, Rule] = {}
+        self.policies: dict[str, Policy] = {}
+        self.scoring: dict[str, Any] | None = None
+        self.hasher = hashlib.sha256()
+
+    def read_dir(self, root: Path) -> None:
+        if not root.is_dir():
+            self.errors.append(f"{root}: not a directory")
+            return
+        for path in sorted(root.rglob("*.yaml")) + sorted(root.rglob("*.yml")):
+            self.hasher.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+            self._read_file(root, path)
+
+    def _read_file(self, root: Path, path: Path) -> None:
+        rel = path.relative_to(root)
+        if rel.parts[0] == "catalog" and path.name in CATALOG_SCHEMAS:
+            data, _node, errors = load_checked(path, CATALOG_SCHEMAS[path.name])
+            self._keep(errors, lambda: self.catalogs[CATALOG_SCHEMAS[path.name]].extend(_entries(data)))
+        elif rel.parts[0] == "policies":
+            data, _node, errors = load_checked(path, "policy")
+            self._keep(errors, lambda: self._add_policy(path, data))
+        elif path.name == "scoring.yaml" and len(rel.parts) == 1:
+            data, _node, errors = load_checked(path, "scoring")
+            self._keep(errors, lambda: setattr(self, "scoring", data["scoring"]))
+        else:
+            data, node, errors = load_checked(path, "exposure")
+            self._keep(errors, lambda: self._add_rules(path, data, node))
+
+    def _keep(self, errors: list[str], action: Any) -> None:
+        if errors:
+            self.errors.extend(errors)
+        else:
+            action()
+
+    def _add_policy(self, path: Path, data: dict[str, Any]) -> None:
+        policy = data["policy"]
+        self.policies[policy["id"]] = Policy(policy["id"], policy, str(path))
+
+    def _add_rules(self, path: Path, data: dict[str, Any], node: Any) -> None:
+        items = node.value[0][1].value if node is not None else []
+        for i, raw in enumerate(data["rules"]):
+            line = items[i].start_mark.line + 1 if i < len(items) else 1
+            self.rules[raw["id"]] = Rule(
+                id=raw["id"], title=raw["title"], channel=raw["channel"], severity=raw["severity"],
+                points=raw["points"], when=raw["when"], rationale=raw["rationale"].strip(),
+                sources=tuple(raw["sources"]), file=str(path), line=line,
+                confidence=raw.get("confidence"), title_zh=raw.get("title_zh"), tests=raw.get("tests", {}),
+            )
+
+    def build(self) -> RuleSet:
+        if self.scoring is None:
+            self.errors.append("scoring.yaml: missing (the built-in rules folder must have one)")
+        if self.errors:
+            raise RuleError("\n".join(self.errors))
+        assert self.scoring is not None
+        return RuleSet(
+            apis=tuple(ApiEntry(**_tuple_fields(e, "permission")) for e in self.catalogs["apis"]),
+            permissions={e["name"]: PermissionEntry(**e) for e in self.catalogs["permissions"]},
+            sdks=tuple(SdkEntry(**_tuple_fields({k: v for k, v in e.items() if k != "note"}, "prefixes", "collects"))
+                       for e in self.catalogs["sdks"]),
+            packers=tuple(PackerEntry(**_tuple_fields(e, "files", "classes")) for e in self.catalogs["packers"]),
+            dispatch=tuple(DispatchEntry(**_tuple_fields(e, "base_types", "callbacks")) for e in self.catalogs["dispatch"]),
+            rules=tuple(sorted(self.rules.values(), key=lambda r: r.id)),
+            policies=dict(sorted(self.policies.items())),
+            scoring=self.scoring,
+            digest="sha256:" + self.hasher.hexdigest(),
+        )
+
+
+def load_ruleset(extra_dirs: tuple[Path, ...] = (), builtin: Path = BUILTIN_DIR) -> RuleSet:
+    """Read the built-in rules, then each user folder; raises RuleError listing every problem."""
+    collector = _Collector()
+    for root in (builtin, *extra_dirs):
+        collector.read_dir(root)
+    return collector.build()
+
+
+def validate_dir(root: Path) -> list[str]:
+    """Every schema error in one folder (used by `auditor rules validate`)."""
+    collector = _Collector()
+    collector.read_dir(root)
+    return collector.errors
