@@ -28,12 +28,6 @@ EXIT_OK, EXIT_FAIL_ON, EXIT_ERROR = 0, 1, 2
 log = logging.getLogger("auditor")
 
 
-def _quiet_androguard() -> None:
-    from loguru import logger
-
-    logger.disable("androguard")
-
-
 def _load_rules(rule_dirs: tuple[Path, ...]) -> RuleSet:
     try:
         return load_ruleset(rule_dirs)
@@ -57,7 +51,6 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
     """Audit Android apps for access to contacts, SMS and the call log."""
     level = logging.ERROR if quiet else logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, format="auditor: %(message)s", stream=sys.stderr)
-    _quiet_androguard()
     ctx.obj = {"verbose": verbose, "quiet": quiet}
 
 

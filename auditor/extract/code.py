@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import fnmatch
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -27,6 +28,24 @@ OBFUSCATED_NAME_SHARE = 0.5
 """Share of an app's own classes with obfuscated-looking names above which the code counts as obfuscated."""
 CONFUSABLE_LETTERS = frozenset("IlO0oCc1")
 """Obfuscators such as the one in Obad build names from letters that look alike (oCIlCll)."""
+
+
+KNOWN_MAGIC = (b"dex\n", b"PK\x03\x04", b"\x7fELF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF", b"OggS",
+               b"ID3", b"\x00\x00\x00", b"{", b"<", b"\x1f\x8b", b"\x03\x00\x08\x00", b"\x02\x00\x0c\x00")
+"""File types an asset may legitimately be; an encrypted payload matches none of them."""
+ENCRYPTED_ENTROPY = 7.5
+"""Bits per byte above which an unrecognised asset is taken to be encrypted or compressed."""
+
+
+def entropy(sample: bytes) -> float:
+    """Shannon entropy of a byte string, in bits per byte."""
+    if not sample:
+        return 0.0
+    counts = [0] * 256
+    for byte in sample:
+        counts[byte] += 1
+    total = len(sample)
+    return -sum(c / total * math.log2(c / total) for c in counts if c)
 
 
 def looks_obfuscated(descriptor: str) -> bool:
@@ -230,6 +249,23 @@ class CodeScan:
             hits += [c for c in self.program.classes if c.startswith(packer.classes)] if packer.classes else []
             if hits:
                 found.append(Evidence("packer", f"{packer.name}: {', '.join(sorted(hits)[:3])}"))
+        if any(s.entry.role == "dynamic_loading" for s in self.sites):
+            found += self._encrypted_payloads(pieces)
+        return found
+
+    def _encrypted_payloads(self, pieces: list[ApkPiece]) -> list[Evidence]:
+        """A stub packer: code loaded at run time plus an asset that is encrypted, not a known file type."""
+        found = []
+        for piece in pieces:
+            for entry in piece.archive.entries():
+                if not entry.name.startswith(("assets/", "res/raw/")) or not 1024 <= entry.uncompressed_size <= 8 << 20:
+                    continue
+                try:
+                    head = piece.archive.read(entry.name, max_bytes=64 << 20)[:4096]
+                except Exception:  # noqa: BLE001 - an unreadable asset is no evidence either way
+                    continue
+                if not head.startswith(KNOWN_MAGIC) and entropy(head) > ENCRYPTED_ENTROPY:
+                    found.append(Evidence("packer", f"encrypted payload {entry.name} loaded at run time"))
         return found
 
     def _dynamic_loading(self) -> list[Evidence]:

@@ -55,9 +55,17 @@ def _int(value: str | None) -> int | None:
         return None
 
 
+def quiet_androguard() -> None:
+    """androguard logs every parse step at DEBUG through loguru; that is noise and costs time."""
+    from loguru import logger
+
+    logger.disable("androguard")
+
+
 def _parse_xml(raw: bytes, piece: str) -> Any:
     from androguard.core.axml import AXMLPrinter
 
+    quiet_androguard()
     try:
         printer = AXMLPrinter(raw)
         root = printer.get_xml_obj() if printer.is_valid() else None

@@ -9,7 +9,7 @@ id replaces the built-in one.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -127,12 +127,14 @@ def _entries(data: Any) -> list[dict[str, Any]]:
     return list(data.get("entries", [])) if isinstance(data, dict) else []
 
 
-def _tuple_fields(entry: dict[str, Any], *names: str) -> dict[str, Any]:
-    out = dict(entry)
-    for name in names:
-        if name in out:
-            out[name] = tuple(out[name] or ())
-    return out
+def _build(cls: Any, entry: dict[str, Any]) -> Any:
+    """A catalog dataclass from a schema-checked entry; documentary keys (note, see_also) are dropped."""
+    known = {f.name: f for f in fields(cls)}
+    values = {k: v for k, v in entry.items() if k in known}
+    for name, spec in known.items():
+        if name in values and "tuple" in str(spec.type):
+            values[name] = tuple(values[name] or ())
+    return cls(**values)
 
 
 class _Collector:
@@ -197,12 +199,11 @@ class _Collector:
             raise RuleError("\n".join(self.errors))
         assert self.scoring is not None
         return RuleSet(
-            apis=tuple(ApiEntry(**_tuple_fields(e, "permission")) for e in self.catalogs["apis"]),
-            permissions={e["name"]: PermissionEntry(**e) for e in self.catalogs["permissions"]},
-            sdks=tuple(SdkEntry(**_tuple_fields({k: v for k, v in e.items() if k != "note"}, "prefixes", "collects"))
-                       for e in self.catalogs["sdks"]),
-            packers=tuple(PackerEntry(**_tuple_fields(e, "files", "classes")) for e in self.catalogs["packers"]),
-            dispatch=tuple(DispatchEntry(**_tuple_fields(e, "base_types", "callbacks")) for e in self.catalogs["dispatch"]),
+            apis=tuple(_build(ApiEntry, e) for e in self.catalogs["apis"]),
+            permissions={e["name"]: _build(PermissionEntry, e) for e in self.catalogs["permissions"]},
+            sdks=tuple(_build(SdkEntry, e) for e in self.catalogs["sdks"]),
+            packers=tuple(_build(PackerEntry, e) for e in self.catalogs["packers"]),
+            dispatch=tuple(_build(DispatchEntry, e) for e in self.catalogs["dispatch"]),
             rules=tuple(sorted(self.rules.values(), key=lambda r: r.id)),
             policies=dict(sorted(self.policies.items())),
             scoring=self.scoring,

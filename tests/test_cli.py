@@ -1,0 +1,88 @@
+"""The command line as users and CI pipelines meet it: exit codes, report contract, streams."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from auditor.cli import main
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+BENIGN = str(FIXTURES / "apk" / "benign.apk")
+UPLOAD = str(FIXTURES / "apk" / "contacts_upload.apk")
+NOT_APK = str(FIXTURES / "bad" / "not_a_zip.apk")
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_clean_app_exits_zero_with_table() -> None:
+    result = run("scan", "--jobs", "1", BENIGN)
+    assert result.exit_code == 0
+    assert "com.cea.fixture.benign" in result.output
+
+
+def test_fail_on_band_exits_one() -> None:
+    assert run("scan", "--jobs", "1", "--fail-on", "high", UPLOAD).exit_code == 1
+    assert run("scan", "--jobs", "1", "--fail-on", "critical", UPLOAD).exit_code == 0
+
+
+def test_bad_input_exits_two_and_batch_goes_on() -> None:
+    result = run("scan", "--jobs", "2", "--fail-on", "low", "-f", "json", NOT_APK, UPLOAD)
+    assert result.exit_code == 2
+    apps = json.loads(result.stdout)["apps"]
+    assert [a["status"] for a in apps] == ["error", "ok"]
+    assert apps[0]["error"].startswith("not an Android package")
+
+
+def test_missing_path_is_an_error_result() -> None:
+    result = run("scan", "-f", "json", "no/such/file.apk")
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["apps"][0]["error"] == "no such file or directory"
+
+
+def test_json_contract(tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    result = run("scan", "--jobs", "1", "-f", "json", "-o", str(out), UPLOAD)
+    assert result.exit_code == 0 and result.stdout == ""
+    report = json.loads(out.read_text())
+    assert report["schema_version"] == "1" and report["tool"]["name"] == "auditor"
+    assert report["rules_digest"].startswith("sha256:")
+    app = report["apps"][0]
+    for key in ("input", "sha256", "container", "status", "error", "package", "label", "version_name", "version_code",
+                "min_sdk", "target_sdk", "permissions", "assessable", "score", "band", "channels", "findings"):
+        assert key in app
+    assert app["channels"]["contacts"] == {"level": "upload", "undeclared_access": False, "readers": ["app"]}
+    finding = next(f for f in app["findings"] if f["rule_id"] == "CEA-CONTACTS-UPLOAD")
+    assert finding["confidence"] == "high" and finding["points"] > 0
+    assert finding["evidence"][0]["kind"] == "path" and finding["evidence"][0]["location"].startswith("L")
+
+
+def test_jsonl_one_line_per_app() -> None:
+    result = run("scan", "--jobs", "1", "-f", "jsonl", BENIGN, UPLOAD)
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 2 and all(json.loads(line)["schema_version"] == "1" for line in lines)
+
+
+def test_verbose_table_shows_findings_and_path() -> None:
+    result = run("-v", "scan", "--jobs", "1", UPLOAD)
+    assert "CEA-CONTACTS-UPLOAD" in result.output and "path:" in result.output
+
+
+def test_rules_commands(tmp_path: Path) -> None:
+    assert "CEA-CONTACTS-UPLOAD" in run("rules", "list").output
+    shown = run("rules", "show", "CEA-CONTACTS-UPLOAD").output
+    assert "defined in" in shown and "sources:" in shown
+    assert run("rules", "validate").exit_code == 0
+    (tmp_path / "bad.yaml").write_text("rules:\n  - id: X-1\n")
+    bad = run("rules", "validate", str(tmp_path))
+    assert bad.exit_code == 2 and "bad.yaml:2:" in bad.output
+
+
+def test_terminal_output_escapes_control_characters() -> None:
+    from auditor.formats.safe import terminal_safe
+
+    assert terminal_safe("evil\x1b[31mred\u202e") == "evil\\x1b[31mred\\u202e"
