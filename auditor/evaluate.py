@@ -26,6 +26,12 @@ def _channel(facts: AppFacts, arg: dict[str, Any]) -> Match:
     return tuple(e for e in state.evidence if e.kind in wanted) or state.evidence
 
 
+def _declared(facts: AppFacts, arg: str) -> Match:
+    """A permission that reads the channel is requested (whatever the code does)."""
+    hits = tuple(e for e in facts.channels[arg].evidence if e.kind == "permission")
+    return hits or None
+
+
 def _permission(facts: AppFacts, arg: list[str]) -> Match:
     hits = tuple(Evidence("permission", p.name, None, p.split) for p in facts.manifest.permissions if p.name in arg)
     return hits or None
@@ -67,7 +73,7 @@ def _any(facts: AppFacts, arg: list[dict[str, Any]]) -> Match:
 
 
 CONDITIONS: dict[str, Any] = {
-    "channel": _channel, "permission": _permission, "undeclared": _undeclared, "flag": _flag,
+    "channel": _channel, "declared": _declared, "permission": _permission, "undeclared": _undeclared, "flag": _flag,
     "sdk_reads": _sdk_reads, "sdk_category": _sdk_category, "all": _all, "any": _any,
 }
 

@@ -36,8 +36,9 @@ def extract_facts(opened: OpenedInput, rules: RuleSet, limits: Limits) -> AppFac
     code = CodeScan(units, unreadable, rules).facts(list(opened.pieces))
     manifest = merge_manifests(manifests, cert_fingerprints(opened.pieces[base_index]), rules)
     archives = [opened.outer, *(p.archive for p in opened.pieces if p.archive is not opened.outer)]
-    anomalies = tuple(dict.fromkeys(Evidence("anti_analysis", f"{a.kind}: {a.detail}")
-                                     for archive in archives for a in archive.anomalies))
+    anomalies = tuple(dict.fromkeys(
+        [Evidence("anti_analysis", f"{a.kind}: {a.detail}") for archive in archives for a in archive.anomalies]
+        + [Evidence("anti_analysis", f"{m.piece}: {text}") for m in manifests for text in m.anomalies]))
     base_present = any(m.split is None for m in manifests)
     return assemble(manifest, code, rules, anomalies, any(m.has_code for m in manifests), base_present)
 

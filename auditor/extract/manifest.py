@@ -9,6 +9,8 @@ it is the expensive part of large APKs (framework-res.apk is 45 MB of resources)
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +39,7 @@ class PieceManifest:
     has_code: bool
     permissions: tuple[PermissionUse, ...]
     components: tuple[Component, ...]
+    anomalies: tuple[str, ...] = ()
 
 
 def _attr(element: Any, name: str) -> str | None:
@@ -62,18 +65,56 @@ def quiet_androguard() -> None:
     logger.disable("androguard")
 
 
-def _parse_xml(raw: bytes, piece: str) -> Any:
+@contextmanager
+def _lenient_strings() -> Iterator[None]:
+    """Read unterminated UTF-16 pool strings as empty, as Android's ResStringPool does.
+
+    The platform logs "string is not null-terminated" and treats that one string as missing; the
+    rest of the manifest still installs. androguard raises instead (Geinimi trips it), so the
+    parse is retried with this behaviour. Workers are single-threaded, so the swap is safe.
+    """
+    from androguard.core.axml import StringBlock
+
+    strict = StringBlock._decode16
+
+    def lenient(self: Any, offset: int) -> str:
+        try:
+            return str(strict(self, offset))
+        except Exception:  # noqa: BLE001 - the one string is unreadable, the document is not
+            return ""
+
+    StringBlock._decode16 = lenient  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        StringBlock._decode16 = strict  # type: ignore[method-assign]
+
+
+def _printer_root(raw: bytes) -> Any:
     from androguard.core.axml import AXMLPrinter
 
+    printer = AXMLPrinter(raw)
+    return printer.get_xml_obj() if printer.is_valid() else None
+
+
+def _parse_xml(raw: bytes, piece: str) -> tuple[Any, tuple[str, ...]]:
+    """The manifest's element tree, and the anomalies met while reading it."""
+    from androguard.core.axml import ResParserError
+
     quiet_androguard()
+    anomalies: tuple[str, ...] = ()
     try:
-        printer = AXMLPrinter(raw)
-        root = printer.get_xml_obj() if printer.is_valid() else None
+        try:
+            root = _printer_root(raw)
+        except ResParserError:
+            with _lenient_strings():
+                root = _printer_root(raw)
+            anomalies = ("manifest string pool has unterminated strings (read as empty, as Android does)",)
     except Exception as exc:  # androguard raises many types on malformed AXML
         raise CorruptArchive(f"{piece}: AndroidManifest.xml is not valid binary XML ({type(exc).__name__})") from exc
     if root is None or root.tag != "manifest":
         raise CorruptArchive(f"{piece}: AndroidManifest.xml is not valid binary XML")
-    return root
+    return root, anomalies
 
 
 def resolve_label(piece: ApkPiece, label: str | None) -> str | None:
@@ -121,7 +162,7 @@ def _components(root: Any, split: str | None, rules: RuleSet) -> tuple[Component
 
 def read_piece_manifest(piece: ApkPiece, rules: RuleSet) -> PieceManifest:
     """Parse the manifest of one APK piece."""
-    root = _parse_xml(piece.archive.read("AndroidManifest.xml"), piece.name)
+    root, anomalies = _parse_xml(piece.archive.read("AndroidManifest.xml"), piece.name)
     split = root.get("split")
     uses_sdk = root.find("uses-sdk")
     application = root.find("application")
@@ -139,4 +180,5 @@ def read_piece_manifest(piece: ApkPiece, rules: RuleSet) -> PieceManifest:
         has_code=application is None or _attr(application, "hasCode") not in ("false", "0"),
         permissions=_permissions(root, split),
         components=_components(root, split, rules),
+        anomalies=anomalies,
     )
