@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -83,7 +84,6 @@ def scan(ctx: click.Context, paths: tuple[Path, ...], fmt: str, output: Path | N
     """Audit APK files, split bundles (.xapk .apks .apkm) and folders of them."""
     from auditor.executors import Task
     from auditor.policy import select
-    from auditor.run import run_batch
 
     rules = _load_rules(rule_dirs)
     try:
@@ -94,16 +94,48 @@ def scan(ctx: click.Context, paths: tuple[Path, ...], fmt: str, output: Path | N
                     max_dex_bytes=max_dex * MiB, max_nesting=max_nesting, timeout=timeout, max_memory_mb=max_memory)
     inputs, missing = collect_inputs(paths)
     task = Task(rules, limits, policy_ids, debug)
-    results = run_batch(inputs, missing, task, jobs=1 if debug else jobs, show_progress=not ctx.obj["quiet"])
-    report = Report(__version__, rules.digest, rules.infos(), tuple(results))
-    _write(formatter(fmt)(report, RenderOptions(verbose=ctx.obj["verbose"] > 0, lang=lang)), output)
-    ctx.exit(exit_code(report, fail_on))
+    options = RenderOptions(verbose=ctx.obj["verbose"] > 0, lang=lang)
+    outcome = _run_scan(inputs, missing, task, jobs, fmt, output, options, show_progress=not ctx.obj["quiet"])
+    ctx.exit(exit_code([(r.ok, r.score.band if r.score else None) for r in outcome.results]
+                       + [(line.get("status") == "ok", line.get("band")) for line in outcome.resumed], fail_on))
 
 
-def exit_code(report: Report, fail_on: str | None) -> int:
-    if any(not r.ok for r in report.results):
+def _run_scan(inputs: list[str], missing: list[str], task: Any, jobs: int | None, fmt: str, output: Path | None,
+              options: RenderOptions, show_progress: bool) -> Any:
+    """Stream JSONL as results arrive (resuming an existing -o file); render other formats at the end."""
+    from auditor.executors.local import LocalExecutor
+    from auditor.formats.jsonl import line
+    from auditor.formats.serialize import report_header
+    from auditor.run import resumable_lines, run_batch
+
+    executor = LocalExecutor(jobs)
+    rules = task.rules
+    if fmt != "jsonl":
+        outcome = run_batch(inputs, missing, task, executor, show_progress=show_progress)
+        report = Report(__version__, rules.digest, rules.infos(), tuple(outcome.results))
+        _write(formatter(fmt)(report, options), output)
+        return outcome
+    header = report_header(Report(__version__, rules.digest, rules.infos()))
+    resume = resumable_lines(output, rules.digest)
+    handle = output.open("a", encoding="utf-8") if output is not None else sys.stdout
+    if output is not None and handle.tell() > 0 and not output.read_bytes().endswith(b"\n"):
+        handle.write("\n")  # a killed run may have left half a line: start the next one clean
+    try:
+        def emit(result: Any) -> None:
+            handle.write(line(result, header))
+            handle.flush()
+
+        return run_batch(inputs, missing, task, executor, resume=resume, on_result=emit, show_progress=show_progress)
+    finally:
+        if output is not None:
+            handle.close()
+
+
+def exit_code(outcomes: list[tuple[bool, str | None]], fail_on: str | None) -> int:
+    """0 clean, 1 an app reached --fail-on, 2 an input could not be analysed (2 wins over 1)."""
+    if any(not ok for ok, _band in outcomes):
         return EXIT_ERROR
-    if fail_on and any(r.score and BANDS.index(r.score.band) >= BANDS.index(fail_on) for r in report.results):
+    if fail_on and any(band and BANDS.index(band) >= BANDS.index(fail_on) for _ok, band in outcomes):
         return EXIT_FAIL_ON
     return EXIT_OK
 

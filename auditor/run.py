@@ -1,29 +1,148 @@
-"""Run a batch: pick an executor, stream results, report progress, keep input order in the end."""
+"""Run a batch: consult the cache, skip what a resumed JSONL already holds, stream the rest
+through an executor, and hand every result to the caller as soon as it arrives.
+
+Streaming is what lets `-o results.jsonl` survive a killed batch: each line is written and flushed
+when its file is done, and a rerun with the same output skips files whose sha256, rules digest
+and tool version are already there, so every file ends up audited exactly once.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Protocol
 
+from auditor import __version__
 from auditor.executors import Task
-from auditor.executors.local import LocalExecutor
 from auditor.model import AppResult
+
+
+class Executor(Protocol):
+    def run(self, paths: list[str], task: Task) -> Iterator[AppResult]: ...
+
+
+class Cache(Protocol):
+    def get(self, sha256: str, key: object) -> AppResult | None: ...
+    def put(self, result: AppResult, key: object) -> None: ...
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a batch produced: fresh results, and the summaries of lines resumed from a JSONL."""
+
+    results: list[AppResult]
+    resumed: list[dict[str, object]]
+
+
+def file_sha256(path: str) -> str | None:
+    import hashlib
+
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def resumable_lines(output: Path | None, rules_digest: str) -> dict[str, dict[str, object]]:
+    """sha256 -> line of an existing JSONL report made with the same rules and tool version."""
+    done: dict[str, dict[str, object]] = {}
+    if output is None or not output.is_file():
+        return done
+    with output.open(encoding="utf-8") as handle:
+        for raw in handle:
+            try:
+                line = json.loads(raw)
+            except json.JSONDecodeError:
+                continue  # a line cut short by the kill: that file is audited again
+            tool = line.get("tool") or {}
+            if (line.get("sha256") and line.get("rules_digest") == rules_digest
+                    and isinstance(tool, dict) and tool.get("version") == __version__):
+                done[str(line["sha256"])] = line
+    return done
+
+
+class Progress:
+    """A one-line progress bar on stderr: files done of total, rate, ETA. Silent off a terminal."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.total = total
+        self.enabled = enabled and total > 0 and sys.stderr.isatty()
+        self.started = time.monotonic()
+        self.done = 0
+
+    def step(self) -> None:
+        self.done += 1
+        if not self.enabled:
+            return
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        rate = self.done / elapsed
+        eta = (self.total - self.done) / rate if rate else 0.0
+        filled = int(30 * self.done / self.total)
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} files "
+                         f"{rate:5.1f}/s ETA {eta:4.0f}s")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\n")
 
 
 def _missing(path: str) -> AppResult:
     return AppResult(path, None, None, "error", error="no such file or directory", error_kind="unreadable-file")
 
 
-def run_batch(inputs: list[str], missing: list[str], task: Task, jobs: int | None, show_progress: bool) -> list[AppResult]:
-    """Audit every input; results come back in the order the inputs were given."""
-    done: dict[str, AppResult] = {p: _missing(p) for p in missing}
-    if jobs == 1 and task.debug:
-        stream = (task(p) for p in inputs)
-    else:
-        stream = LocalExecutor(jobs).run(inputs, task)
-    for count, result in enumerate(stream, 1):
+def run_batch(inputs: list[str], missing: list[str], task: Task, executor: Executor, *,
+              cache: Cache | None = None, cache_key: object = None,
+              resume: dict[str, dict[str, object]] | None = None,
+              on_result: Callable[[AppResult], None] = lambda r: None, show_progress: bool = False) -> Outcome:
+    """Audit every input once; fresh results come back in input order."""
+    progress = Progress(len(inputs) + len(missing), show_progress)
+    done: dict[str, AppResult] = {}
+    resumed: list[dict[str, object]] = []
+    todo: list[str] = []
+    for path in missing:
+        done[path] = _missing(path)
+        on_result(done[path])
+        progress.step()
+    for path in inputs:
+        digest = file_sha256(path) if (cache is not None or resume) else None
+        if digest and resume and digest in resume:
+            resumed.append(resume[digest])
+            progress.step()
+            continue
+        hit = cache.get(digest, cache_key) if cache is not None and digest else None
+        if hit is not None:
+            done[path] = replace(hit, input=path)
+            on_result(done[path])
+            progress.step()
+        else:
+            todo.append(path)
+    for result in _stream(executor, todo, task):
+        if cache is not None and result.sha256:
+            cache.put(result, cache_key)
         done[result.input] = result
-        if show_progress and sys.stderr.isatty():
-            print(f"\r{count}/{len(inputs)} files", end="", file=sys.stderr, flush=True)
-    if show_progress and sys.stderr.isatty() and inputs:
-        print(file=sys.stderr)
-    return [done[p] for p in [*missing, *inputs]]
+        on_result(result)
+        progress.step()
+    progress.close()
+    return Outcome([done[p] for p in [*missing, *inputs] if p in done], resumed)
+
+
+def _stream(executor: Executor, paths: list[str], task: Task) -> Iterable[AppResult]:
+    if not paths:
+        return ()
+    if task.debug:
+        return (task(p) for p in paths)
+    return executor.run(paths, task)
+
+
+def default_jobs() -> int:
+    return os.cpu_count() or 1

@@ -93,26 +93,32 @@ class LocalExecutor:
         for i, slot in enumerate(slots):
             if slot.path is None:
                 continue
-            started = slot.deadline - task.limits.timeout
-            result: AppResult | None = None
-            if slot.conn in ready:
-                try:
-                    result = slot.conn.recv()
-                except (EOFError, OSError):
-                    result = None
-            if result is None and (slot.process.sentinel in ready or slot.conn in ready):
-                code = slot.process.exitcode
-                result = _failure(slot.path, "worker-died",
-                                  f"analysis process died (exit code {code}); likely over --max-memory", now - started)
-            elif result is None and now >= slot.deadline:
-                result = _failure(slot.path, "limit-exceeded",
-                                  f"analysis took longer than {task.limits.timeout:g} s (limit --timeout)", now - started)
+            result, broken = self._outcome(slot, ready, now, task.limits.timeout)
             if result is None:
                 continue
-            if result.error_kind in ("worker-died", "limit-exceeded") and not slot.process.is_alive() or now >= slot.deadline:
+            if broken:
                 slot.stop()
                 slots[i] = slot = _Slot(ctx, task)
             slot.path = None
             if pending:
                 slot.give(pending.popleft(), task.limits.timeout)
             yield result
+
+    @staticmethod
+    def _outcome(slot: _Slot, ready: list[Any], now: float, timeout: float) -> tuple[AppResult | None, bool]:
+        """The slot's result if it has one, and whether its worker must be replaced (died or hung)."""
+        assert slot.path is not None
+        started = slot.deadline - timeout
+        if slot.conn in ready:
+            try:
+                return slot.conn.recv(), False
+            except (EOFError, OSError):
+                pass
+        if slot.conn in ready or slot.process.sentinel in ready:
+            code = slot.process.exitcode
+            return _failure(slot.path, "worker-died",
+                            f"analysis process died (exit code {code}); likely over --max-memory", now - started), True
+        if now >= slot.deadline:
+            return _failure(slot.path, "limit-exceeded",
+                            f"analysis took longer than {timeout:g} s (limit --timeout)", now - started), True
+        return None, False
