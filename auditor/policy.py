@@ -27,7 +27,19 @@ def _requirement_evidence(facts: AppFacts, forbids: dict[str, Any]) -> tuple[Evi
     return tuple(dict.fromkeys(found))
 
 
+def _out_of_scope(facts: AppFacts, policy: dict[str, Any]) -> str | None:
+    """Why the policy does not reach this app (e.g. it binds only apps targeting API 37+), if so."""
+    min_target = (policy.get("scope") or {}).get("min_target_sdk")
+    target = facts.manifest.target_sdk or facts.manifest.min_sdk or 1
+    if min_target and target < min_target:
+        return f"applies only to apps targeting API {min_target} or later (this app targets {target})"
+    return None
+
+
 def judge(facts: AppFacts, policy: dict[str, Any]) -> PolicyVerdict:
+    out_of_scope = _out_of_scope(facts, policy)
+    if out_of_scope:
+        return PolicyVerdict(policy["id"], "complies", (), (out_of_scope,))
     violations, reasons = [], []
     undecided = False
     for req in policy.get("requirements", []):

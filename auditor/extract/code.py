@@ -248,7 +248,9 @@ class CodeScan:
             hits = [n for n in names if any(fnmatch.fnmatchcase(n, g) for g in packer.files)]
             hits += [c for c in self.program.classes if c.startswith(packer.classes)] if packer.classes else []
             if hits:
-                found.append(Evidence("packer", f"{packer.name}: {', '.join(sorted(hits)[:3])}"))
+                # only a packer hides the code; protectors and obfuscators leave it readable
+                kind = "packer" if packer.kind == "packer" else "obfuscation"
+                found.append(Evidence(kind, f"{packer.name} ({packer.kind}): {', '.join(sorted(hits)[:3])}"))
         if any(s.entry.role == "dynamic_loading" for s in self.sites):
             found += self._encrypted_payloads(pieces)
         return found

@@ -66,6 +66,7 @@ class PackerEntry:
     files: tuple[str, ...]
     classes: tuple[str, ...]
     source: str
+    kind: str = "packer"
 
 
 @dataclass(frozen=True)
