@@ -184,6 +184,21 @@ def rules_validate(ctx: click.Context, directory: Path | None) -> None:
     ctx.exit(EXIT_ERROR if errors else EXIT_OK)
 
 
+@main.command("explain")
+@click.argument("subject")
+@click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True)
+@RULES_OPTION
+def explain_command(subject: str, lang: str, rule_dirs: tuple[Path, ...]) -> None:
+    """Explain a rule id, a permission (READ_CONTACTS) or a policy id in plain language."""
+    from auditor.explain import explain, render
+    from auditor.i18n import text
+
+    sections = explain(_load_rules(rule_dirs), subject, lang)
+    if sections is None:
+        raise click.ClickException(text("explain.unknown", lang, subject=subject))
+    click.echo(render(sections))
+
+
 @main.group()
 def policies() -> None:
     """List and describe policy packs."""

@@ -49,6 +49,7 @@ class PermissionEntry:
     source: str
     group: str | None = None
     implied_by: dict[str, Any] | None = None
+    explain: dict[str, dict[str, str]] | None = None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,92 @@
+"""`auditor explain`: plain-language answers about a permission, a rule or a policy pack.
+
+All wording comes from the rule set (permission catalog `explain` texts, rule rationales, policy
+summaries and requirement texts) and from the i18n files; this module only assembles it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from auditor.i18n import text
+from auditor.ruleset.ruleset import PermissionEntry, Rule, RuleSet
+
+Section = tuple[str, list[str]]
+
+
+def _permission_name(subject: str) -> str:
+    return subject if "." in subject else f"android.permission.{subject}"
+
+
+def forbidding_policies(rules: RuleSet, permission: str, channel: str | None, lang: str) -> list[str]:
+    """'policy id: requirement text' for every requirement that names the permission or its channel."""
+    out = []
+    for policy in rules.policies.values():
+        for req in policy.data.get("requirements", []):
+            forbids = req.get("forbids") or {}
+            if permission in (forbids.get("permissions") or []) or (channel and channel in (forbids.get("channels") or {})):
+                req_text = req.get("text_zh") if lang == "zh-CN" and req.get("text_zh") else req["text"]
+                marker = " [secondary-source]" if req.get("confidence") == "secondary-source" else ""
+                out.append(f"{policy.id}: {req_text}{marker}")
+    return out
+
+
+def _explain_permission(rules: RuleSet, entry: PermissionEntry, lang: str) -> list[Section]:
+    texts = (entry.explain or {}).get(lang) or (entry.explain or {}).get("en") or {}
+    sections: list[Section] = [(text("explain.grants", lang), [texts.get("grants", entry.name)])]
+    if texts.get("reveals"):
+        sections.append((text("explain.reveals", lang), [texts["reveals"]]))
+    if texts.get("alternative"):
+        sections.append((text("explain.alternative", lang), [texts["alternative"]]))
+    sections.append((text("explain.policies", lang), forbidding_policies(rules, entry.name, entry.channel, lang)
+                     or [text("explain.none", lang)]))
+    rules_here = [f"{r.id}: {r.title}" for r in rules.rules if entry.channel and r.channel == entry.channel]
+    if rules_here:
+        sections.append((text("explain.rules", lang), rules_here))
+    sections.append((text("explain.sources", lang), [entry.source]))
+    return sections
+
+
+def _explain_rule(rules: RuleSet, rule: Rule, lang: str) -> list[Section]:
+    title = rule.title_zh if lang == "zh-CN" and rule.title_zh else rule.title
+    sections: list[Section] = [(title, [rule.rationale]),
+                               (text("explain.scoring", lang), [f"{rule.severity}, +{rule.points}"])]
+    read_perms = [p for p in rules.permissions.values() if rule.channel and p.channel == rule.channel and p.access == "read"]
+    for perm in read_perms[:1]:
+        sections += _explain_permission(rules, perm, lang)[1:3]
+        sections.append((text("explain.policies", lang), forbidding_policies(rules, perm.name, perm.channel, lang)
+                         or [text("explain.none", lang)]))
+    sections.append((text("explain.sources", lang), list(rule.sources)))
+    return sections
+
+
+def _explain_policy(data: dict[str, Any], lang: str) -> list[Section]:
+    summary = data.get("summary_zh") if lang == "zh-CN" and data.get("summary_zh") else data.get("summary", "")
+    reqs = [f"{r['id']}: {r.get('text_zh') if lang == 'zh-CN' and r.get('text_zh') else r['text']}"
+            + (f" ({r['condition_text']})" if r.get("condition_text") else "") for r in data.get("requirements", [])]
+    return [(data["name"], [summary, f"{data['jurisdiction']}, {data['instrument']}, {data['date']}",
+                            f"confidence: {data['confidence']}"]),
+            (text("explain.requirements", lang), reqs),
+            (text("explain.sources", lang), [data["source"], *data.get("see_also", [])])]
+
+
+def explain(rules: RuleSet, subject: str, lang: str = "en") -> list[Section] | None:
+    """Sections of (heading, lines) about a rule id, permission or policy id; None if unknown."""
+    rule = rules.rule(subject)
+    if rule is not None:
+        return _explain_rule(rules, rule, lang)
+    if subject in rules.policies:
+        return _explain_policy(rules.policies[subject].data, lang)
+    entry = rules.permissions.get(_permission_name(subject))
+    if entry is not None:
+        return [(entry.name, []), *_explain_permission(rules, entry, lang)]
+    return None
+
+
+def render(sections: list[Section]) -> str:
+    out = []
+    for heading, lines in sections:
+        out.append(heading)
+        out.extend(f"  - {line}" if len(lines) > 1 else f"  {line}" for line in lines)
+        out.append("")
+    return "\n".join(out)
