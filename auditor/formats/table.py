@@ -16,7 +16,15 @@ from auditor.model import CHANNELS, AppResult, Report
 MAX_EVIDENCE_SHOWN = 4
 
 
-def _row(r: AppResult, lang: str) -> list[str]:
+def policy_summary(r: AppResult) -> str:
+    """'violates 3, cannot-tell 1, complies 6' for the selected policy packs."""
+    counts: dict[str, int] = {}
+    for verdict in r.policies:
+        counts[verdict.verdict] = counts.get(verdict.verdict, 0) + 1
+    return ", ".join(f"{k} {counts[k]}" for k in ("violates", "cannot-tell", "complies") if k in counts)
+
+
+def _row(r: AppResult, lang: str, with_policies: bool) -> list[str]:
     if r.facts is None:
         return [terminal_safe(r.input), f"{text('error.prefix', lang)}: {terminal_safe(r.error)}", "", "", "", "", "", ""]
     m = r.facts.manifest
@@ -25,8 +33,9 @@ def _row(r: AppResult, lang: str) -> list[str]:
     band = text(f"band.{r.score.band}", lang) if r.score else ""
     if not r.facts.assessable:
         band += " (?)"
-    return [terminal_safe(r.input), terminal_safe(m.package), terminal_safe(m.label), *levels,
-            str(r.score.value if r.score else ""), band]
+    row = [terminal_safe(r.input), terminal_safe(m.package), terminal_safe(m.label), *levels,
+           str(r.score.value if r.score else ""), band]
+    return [*row, policy_summary(r)] if with_policies else row
 
 
 def readers_sentences(r: AppResult, lang: str) -> list[str]:
@@ -59,18 +68,23 @@ def _details(r: AppResult, lang: str) -> list[str]:
                 lines.append(f"          -> {terminal_safe(step)}")
         if len(f.evidence) > MAX_EVIDENCE_SHOWN:
             lines.append(f"      ... +{len(f.evidence) - MAX_EVIDENCE_SHOWN}")
+    for verdict in r.policies:
+        broken = ", ".join(v.requirement for v in verdict.violations)
+        lines.append(f"  {text('col.policies', lang)} {verdict.policy}: {verdict.verdict}" + (f" ({broken})" if broken else ""))
     return lines
 
 
 def render(report: Report, options: RenderOptions) -> str:
     lang = options.lang
-    headers = [text(f"col.{c}", lang) for c in ("input", "package", "label", *CHANNELS, "score", "band")]
+    with_policies = any(r.policies for r in report.results)
+    columns = ("input", "package", "label", *CHANNELS, "score", "band", *(("policies",) if with_policies else ()))
+    headers = [text(f"col.{c}", lang) for c in columns]
     if not options.verbose:
-        rows = [_row(r, lang) for r in report.results]
+        rows = [_row(r, lang, with_policies) for r in report.results]
         return tabulate(rows, headers=headers, tablefmt="simple") + "\n"
     blocks = []
     for r in report.results:
-        blocks.append(tabulate([_row(r, lang)], headers=headers, tablefmt="simple"))
+        blocks.append(tabulate([_row(r, lang, with_policies)], headers=headers, tablefmt="simple"))
         blocks.extend(_details(r, lang))
         blocks.append("")
     return "\n".join(blocks) + "\n"
