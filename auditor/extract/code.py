@@ -31,8 +31,10 @@ CONFUSABLE_LETTERS = frozenset("IlO0oCc1")
 
 
 KNOWN_MAGIC = (b"dex\n", b"PK\x03\x04", b"\x7fELF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF", b"OggS",
-               b"ID3", b"\x00\x00\x00", b"{", b"<", b"\x1f\x8b", b"\x03\x00\x08\x00", b"\x02\x00\x0c\x00")
-"""File types an asset may legitimately be; an encrypted payload matches none of them."""
+               b"ID3", b"\x00\x00\x00", b"{", b"<", b"\x1f\x8b", b"\x03\x00\x08\x00", b"\x02\x00\x0c\x00",
+               b"pro\x00", b"prm\x00", b"wOFF", b"OTTO", b"\x00\x01\x00\x00", b"fLaC", b"\x1aE\xdf\xa3")
+"""File types an asset may legitimately be (including ART baseline profiles, fonts, audio and video);
+an encrypted payload matches none of them."""
 ENCRYPTED_ENTROPY = 7.5
 """Bits per byte above which an unrecognised asset is taken to be encrypted or compressed."""
 
@@ -118,12 +120,28 @@ class SdkIndex:
             for prefix in sdk.prefixes:
                 entries.append(("L" + prefix.replace(".", "/"), sdk))
         self.entries = sorted(entries, key=lambda e: -len(e[0]))
+        self._by_prefix = {prefix: sdk for prefix, sdk in self.entries}
+        self._origins: dict[str, Origin] = {}
 
     def origin(self, descriptor: str) -> Origin:
-        for prefix, sdk in self.entries:
-            if descriptor.startswith(prefix):
-                return Origin("library" if sdk.category == "library" else "sdk", sdk.name)
-        return Origin("app", None)
+        """The SDK whose longest package prefix holds the class; cached per package.
+
+        Prefixes are whole package names, so trying the class's package and its parents in a dict
+        replaces a scan of every prefix (apps have tens of thousands of classes).
+        """
+        package = descriptor[:descriptor.rfind("/") + 1]
+        cached = self._origins.get(package)
+        if cached is None:
+            cached = Origin("app", None)
+            cut = len(package)
+            while cut > 1:
+                sdk = self._by_prefix.get(package[:cut])
+                if sdk is not None:
+                    cached = Origin("library" if sdk.category == "library" else "sdk", sdk.name)
+                    break
+                cut = package.rfind("/", 0, cut - 1) + 1
+            self._origins[package] = cached
+        return cached
 
     def present(self, descriptors: list[str]) -> tuple[SdkUse, ...]:
         ordered = sorted(descriptors)
@@ -175,12 +193,14 @@ def find_sites(units: list[DexUnit], rules: RuleSet) -> list[Site]:
     for index, unit in enumerate(units):
         dex = unit.dex
         methods, fields, strings = _targets(dex, entries)
-        for ops, table, describe in (
+        groups = (
             (INVOKE_OPS, methods, dex.method_signature),
             (FIELD_OPS, fields, lambda i: "{}->{}:{}".format(*dex.field_ref(i))),
             (STRING_OPS, strings, dex.string),
-        ):
-            for code, insn in dex.find_sites(ops, set(table)):
+        )
+        found = dex.find_sites_many([(ops, set(table)) for ops, table, _ in groups])
+        for (_ops, table, describe), hits in zip(groups, found):
+            for code, insn in hits:
                 sites.append(Site(table[insn.index], (index, code.start), describe(insn.index)))
     return sites
 
@@ -251,8 +271,8 @@ class CodeScan:
                 # only a packer hides the code; protectors and obfuscators leave it readable
                 kind = "packer" if packer.kind == "packer" else "obfuscation"
                 found.append(Evidence(kind, f"{packer.name} ({packer.kind}): {', '.join(sorted(hits)[:3])}"))
-        if any(s.entry.role == "dynamic_loading" for s in self.sites):
-            found += self._encrypted_payloads(pieces)
+        if any(s.entry.role == "dynamic_loading" and self.origin(s.node).kind != "library" for s in self.sites):
+            found += self._encrypted_payloads(pieces)  # library loaders (androidx MultiDex) load the app's own dex
         return found
 
     def _encrypted_payloads(self, pieces: list[ApkPiece]) -> list[Evidence]:
@@ -271,9 +291,10 @@ class CodeScan:
         return found
 
     def _dynamic_loading(self) -> list[Evidence]:
+        """Run-time code loading by the app or an SDK; generic libraries (androidx MultiDex) load the app's own dex."""
         return [Evidence("dynamic_loading", s.value, self.program.signature(s.node),
                          self.units[s.node[0]].split, self.origin(s.node))
-                for s in self.sites if s.entry.role == "dynamic_loading"]
+                for s in self.sites if s.entry.role == "dynamic_loading" and self.origin(s.node).kind != "library"]
 
     def _reflection(self) -> list[Evidence]:
         out = []

@@ -16,6 +16,7 @@ from typing import Any
 
 from auditor.containers import ApkPiece
 from auditor.errors import CorruptArchive
+from auditor.extract.arsc import resolve_string
 from auditor.model import Component, PermissionUse
 from auditor.ruleset.ruleset import RuleSet
 
@@ -118,17 +119,29 @@ def _parse_xml(raw: bytes, piece: str) -> tuple[Any, tuple[str, ...]]:
 
 
 def resolve_label(piece: ApkPiece, label: str | None) -> str | None:
-    """Turn '@7F0B001F' into the string it names, in the default configuration."""
+    """Turn '@7F0B001F' (or '@android:01040082') into the string it names, in the default configuration.
+
+    Our targeted reader (auditor/extract/arsc.py) answers in microseconds; androguard's full
+    ARSCParser, which costs seconds on large tables, is only the fallback for what it cannot read.
+    """
     if not label or not label.startswith("@") or not piece.archive.has("resources.arsc"):
         return label
+    try:
+        resource_id = int(label[1:].rsplit(":", 1)[-1], 16)
+    except ValueError:
+        return label
+    table = piece.archive.read("resources.arsc")
+    resolved = resolve_string(table, resource_id)
+    return resolved if resolved is not None else _resolve_with_androguard(table, resource_id, label)
+
+
+def _resolve_with_androguard(table: bytes, resource_id: int, label: str) -> str:
     from androguard.core.axml import ARSCParser, ARSCResTableConfig
 
     try:
-        parser = ARSCParser(piece.archive.read("resources.arsc"))
-        res_id, _package = parser.parse_id(label)
-        configs = parser.get_resolved_res_configs(res_id, ARSCResTableConfig.default_config())
+        configs = ARSCParser(table).get_resolved_res_configs(resource_id, ARSCResTableConfig.default_config())
         return str(configs[0][1]) if configs else label
-    except Exception:  # a broken resource table leaves the label unresolved, not the app unread
+    except Exception:  # noqa: BLE001 - a broken resource table leaves the label unresolved, not the app unread
         return label
 
 

@@ -21,6 +21,8 @@ DEPTH = 3
 NODE_BUDGET = 20_000
 MAX_SOURCES_PER_CHANNEL = 40
 MAX_PATHS_PER_CHANNEL = 3
+MAX_FRONTIER = 2_000
+"""Callers carried to the next level of the upward search (huge fan-in stops here)."""
 
 
 class PathFinder:
@@ -29,11 +31,11 @@ class PathFinder:
         self.sinks = sinks
         self.is_library = is_library
         self._down: dict[tuple[Node, int], tuple[Node, ...] | None] = {}
-        self._up: dict[Node, list[tuple[Node, tuple[Node, ...]]]] = {}
+        self._caller_memo: dict[Node, list[Node]] = {}
         self.visited = 0
 
-    def _spend(self) -> bool:
-        self.visited += 1
+    def _spend(self, count: int = 1) -> bool:
+        self.visited += count
         return self.visited <= NODE_BUDGET
 
     def down(self, node: Node, depth: int = DEPTH) -> tuple[Node, ...] | None:
@@ -57,43 +59,56 @@ class PathFinder:
         self._down[key] = result
         return result
 
-    def up(self, node: Node) -> list[tuple[Node, tuple[Node, ...]]]:
-        """Callers of `node` within DEPTH calls, each with its chain from `node` up to it."""
-        cached = self._up.get(node)
-        if cached is not None:
-            return cached
-        found: list[tuple[Node, tuple[Node, ...]]] = []
-        queue = deque([(node, (node,))])
-        seen = {node}
-        while queue:
-            current, chain = queue.popleft()
-            if len(chain) > DEPTH or not self._spend():
-                continue
-            for caller in self.program.callers(current):
-                if caller not in seen and not self.is_library(caller):
-                    seen.add(caller)
-                    found.append((caller, (*chain, caller)))
-                    queue.append((caller, (*chain, caller)))
-        self._up[node] = found
+    def _callers(self, nodes: list[Node]) -> dict[Node, list[Node]]:
+        missing = [n for n in nodes if n not in self._caller_memo]
+        if missing:
+            self._caller_memo.update(self.program.callers_many(missing))
+        return {n: self._caller_memo[n] for n in nodes}
+
+    def up(self, sources: list[Node]) -> dict[Node, list[tuple[Node, tuple[Node, ...]]]]:
+        """For each source, its callers within DEPTH calls, each with the chain from the source up to it.
+
+        Breadth first and level by level for all sources together, so each level costs one byte
+        search per dex file however many methods it holds.
+        """
+        found: dict[Node, list[tuple[Node, tuple[Node, ...]]]] = {s: [] for s in sources}
+        seen = {s: {s} for s in sources}
+        frontier = [(s, (s,)) for s in sources]
+        for _level in range(DEPTH):
+            if not frontier or not self._spend(len(frontier)):
+                break
+            callers = self._callers(list(dict.fromkeys(node for node, _ in frontier)))
+            next_frontier = []
+            for node, chain in frontier:
+                for caller in callers[node]:
+                    if caller in seen[chain[0]] or self.is_library(caller):
+                        continue
+                    seen[chain[0]].add(caller)
+                    longer = (*chain, caller)
+                    found[chain[0]].append((caller, longer))
+                    next_frontier.append((caller, longer))
+            frontier = next_frontier[:MAX_FRONTIER]
         return found
 
-    def connect(self, source: Node) -> tuple[Node, ...] | None:
-        """A chain from the reading method to a sink: read ... caller ... sink, or None."""
-        direct = self.down(source)
-        if direct is not None:
-            return direct
-        for caller, chain in self.up(source):
+    def connect(self, source: Node, callers: list[tuple[Node, tuple[Node, ...]]]) -> tuple[Node, ...] | None:
+        """A chain from the reading method to a sink through a common caller, or None."""
+        for caller, chain in callers:
             tail = self.down(caller)
             if tail is not None:
                 return (*chain, *tail[1:])
         return None
 
     def paths(self, sources: list[Node]) -> list[tuple[Node, ...]]:
-        found: list[tuple[Node, ...]] = []
-        for source in sources[:MAX_SOURCES_PER_CHANNEL]:
-            chain = self.connect(source)
-            if chain is not None:
-                found.append(chain)
-                if len(found) >= MAX_PATHS_PER_CHANNEL:
-                    break
+        """Up to MAX_PATHS_PER_CHANNEL chains, direct ones (read -> sink downwards) first."""
+        sources = sources[:MAX_SOURCES_PER_CHANNEL]
+        found = [chain for s in sources if (chain := self.down(s)) is not None][:MAX_PATHS_PER_CHANNEL]
+        if len(found) < MAX_PATHS_PER_CHANNEL:
+            rest = [s for s in sources if self.down(s) is None]
+            ancestors = self.up(rest) if rest else {}
+            for source in rest:
+                chain = self.connect(source, ancestors[source])
+                if chain is not None:
+                    found.append(chain)
+                    if len(found) >= MAX_PATHS_PER_CHANNEL:
+                        break
         return sorted(found, key=len)

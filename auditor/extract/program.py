@@ -162,31 +162,51 @@ class Program:
         self._edges[node] = out = list(dict.fromkeys(n for n in out if n != node))
         return out
 
-    def callers(self, node: Node) -> list[Node]:
-        """Methods that invoke `node` (or a method it overrides), or create its class for dispatch."""
-        cls = self.class_of(node)
+    def callers_many(self, nodes: list[Node]) -> dict[Node, list[Node]]:
+        """Callers of each node, found with one byte search per dex file for all of them.
+
+        A caller invokes the node's method (or a method it overrides), or creates the node's class
+        when the node is a dispatch callback (run, doInBackground...).
+        """
+        out: dict[Node, list[Node]] = {node: [] for node in nodes}
+        targets = [(node, *self._caller_keys(node)) for node in nodes]
+        for index, unit in enumerate(self.units):
+            dex = unit.dex
+            by_method: dict[int, list[Node]] = defaultdict(list)
+            by_type: dict[int, list[Node]] = defaultdict(list)
+            for node, owners, name, proto, dispatched in targets:
+                for m in self._method_ids(dex, owners, name, proto):
+                    by_method[m].append(node)
+                type_idx = dex.find_type(owners[0]) if dispatched else None
+                if type_idx is not None:
+                    by_type[type_idx].append(node)
+            invokes, creations = dex.find_sites_many([(INVOKE_OPS, set(by_method)), (bytes([NEW_INSTANCE]), set(by_type))])
+            for code, insn in invokes:
+                for node in by_method[insn.index]:
+                    out[node].append((index, code.start))
+            for code, insn in creations:
+                for node in by_type[insn.index]:
+                    out[node].append((index, code.start))
+        return {node: list(dict.fromkeys(c for c in callers if c != node)) for node, callers in out.items()}
+
+    def _caller_keys(self, node: Node) -> tuple[tuple[str, ...], str, str, bool]:
         code = self.code(node)
         if code is None:
-            return []
-        _c, name, proto = self.units[node[0]].dex.method_ref(code.method_idx)
+            return ((), "", "", False)
+        cls, name, proto = self.units[node[0]].dex.method_ref(code.method_idx)
         owners = (cls, *self.ancestors(cls))
         dispatched = any(name in e.callbacks and set(e.base_types) & set(owners) for e in self.dispatch)
-        found: list[Node] = []
-        for index, unit in enumerate(self.units):
-            found.extend(self._invokers(index, unit.dex, owners, name, proto))
-            if dispatched:
-                type_idx = unit.dex.find_type(cls)
-                if type_idx is not None:
-                    found.extend((index, c.start) for c, _ in unit.dex.find_sites(bytes([NEW_INSTANCE]), {type_idx}))
-        return list(dict.fromkeys(n for n in found if n != node))
+        return owners, name, proto, dispatched
 
-    def _invokers(self, index: int, dex: DexFile, owners: tuple[str, ...], name: str, proto: str) -> list[Node]:
-        name_idx = dex.find_string(name)
+    @staticmethod
+    def _method_ids(dex: DexFile, owners: tuple[str, ...], name: str, proto: str) -> list[int]:
+        """Method ids in `dex` that name `name(proto)` on any of `owners`."""
+        name_idx = dex.find_string(name) if owners else None
         if name_idx is None:
             return []
-        wanted: set[int] = set()
+        found = []
         for owner in owners:
             type_idx = dex.find_type(owner)
             if type_idx is not None:
-                wanted.update(m for m in dex.method_ids_named(type_idx, name_idx) if dex.method_ref(m)[2] == proto)
-        return [(index, c.start) for c, _ in dex.find_sites(INVOKE_OPS, wanted)]
+                found += [m for m in dex.method_ids_named(type_idx, name_idx) if dex.method_ref(m)[2] == proto]
+        return found
