@@ -20,7 +20,7 @@ from auditor.errors import RuleError
 from auditor.formats import FORMATS, RenderOptions, formatter
 from auditor.i18n import LANGUAGES
 from auditor.inputs import collect_inputs
-from auditor.limits import MiB, Limits
+from auditor.limits import Limits, MiB
 from auditor.model import BANDS, Report
 from auditor.ruleset.ruleset import RuleSet, load_ruleset, validate_dir
 
@@ -89,7 +89,7 @@ def scan(ctx: click.Context, paths: tuple[Path, ...], fmt: str, output: Path | N
     try:
         policy_ids = select(rules, policy_spec)
     except KeyError as exc:
-        raise click.BadParameter(f"unknown policy {exc.args[0]} (see 'auditor policies list')", param_hint="--policy")
+        raise click.BadParameter(f"unknown policy {exc.args[0]} (see 'auditor policies list')", param_hint="--policy") from None
     limits = Limits(max_unpacked_bytes=max_unpacked * MiB, max_ratio=max_ratio, max_entries=max_entries,
                     max_dex_bytes=max_dex * MiB, max_nesting=max_nesting, timeout=timeout, max_memory_mb=max_memory)
     inputs, missing = collect_inputs(paths)

@@ -64,7 +64,7 @@ def _explain_policy(data: dict[str, Any], lang: str) -> list[Section]:
     summary = data.get("summary_zh") if lang == "zh-CN" and data.get("summary_zh") else data.get("summary", "")
     reqs = [f"{r['id']}: {r.get('text_zh') if lang == 'zh-CN' and r.get('text_zh') else r['text']}"
             + (f" ({r['condition_text']})" if r.get("condition_text") else "") for r in data.get("requirements", [])]
-    return [(data["name"], [summary, f"{data['jurisdiction']}, {data['instrument']}, {data['date']}",
+    return [(str(data["name"]), [str(summary), f"{data['jurisdiction']}, {data['instrument']}, {data['date']}",
                             f"confidence: {data['confidence']}"]),
             (text("explain.requirements", lang), reqs),
             (text("explain.sources", lang), [data["source"], *data.get("see_also", [])])]

@@ -31,7 +31,7 @@ def extract_facts(opened: OpenedInput, rules: RuleSet, limits: Limits) -> AppFac
     base_index = next((i for i, m in enumerate(manifests) if m.split is None), 0)
     if not manifests[base_index].package:
         raise NotAnAndroidPackage("not an Android package (the manifest names no package)")
-    pieces = [(piece, m.split) for piece, m in zip(opened.pieces, manifests)]
+    pieces = [(piece, m.split) for piece, m in zip(opened.pieces, manifests, strict=True)]
     units, unreadable = load_units(pieces, limits)
     code = CodeScan(units, unreadable, rules).facts(list(opened.pieces))
     manifest = merge_manifests(manifests, cert_fingerprints(opened.pieces[base_index]), rules)
@@ -73,7 +73,7 @@ def audit_path(path: str, rules: RuleSet, limits: Limits, policy_ids: tuple[str,
         return _error(path, sha256, container, "unreadable-file", f"cannot read file ({exc.strerror or exc})", started)
     except MemoryError:
         return _error(path, sha256, container, "limit-exceeded", "ran out of memory (limit --max-memory)", started)
-    except Exception as exc:  # noqa: BLE001 - a batch must survive any single file
+    except Exception as exc:
         if debug:
             raise
         detail = str(exc).splitlines()[0] if str(exc) else ""

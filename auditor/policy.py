@@ -51,7 +51,7 @@ def judge(facts: AppFacts, policy: dict[str, Any]) -> PolicyVerdict:
         elif req.get("concerns") == "behaviour" and not facts.assessable:
             undecided = True
             reasons.append(f"{req['id']}: the code that would show it is hidden")
-    unconditional = [v for v, r in zip(violations, _matched(policy, violations)) if r.get("condition") != "conditional"]
+    unconditional = [v for v, r in zip(violations, _matched(policy, violations), strict=True) if r.get("condition") != "conditional"]
     verdict = "violates" if unconditional else "cannot-tell" if violations or undecided else "complies"
     return PolicyVerdict(policy["id"], verdict, tuple(violations), tuple(reasons))
 

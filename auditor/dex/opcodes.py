@@ -43,13 +43,13 @@ def payload_units(data: bytes, pos: int) -> int:
     try:
         if ident == 0x01:
             (size,) = struct.unpack_from("<H", data, pos + 2)
-            return 4 + 2 * size
+            return 4 + 2 * int(size)
         if ident == 0x02:
             (size,) = struct.unpack_from("<H", data, pos + 2)
-            return 2 + 4 * size
+            return 2 + 4 * int(size)
         if ident == 0x03:
             width, size = struct.unpack_from("<HI", data, pos + 2)
-            return 4 + (width * size + 1) // 2
+            return 4 + (int(width) * int(size) + 1) // 2
     except struct.error:
         return 1
     return 1

@@ -113,11 +113,11 @@ class DexFile:
 
     @property
     def method_count(self) -> int:
-        return self._method_ids_size
+        return int(self._method_ids_size)
 
     @property
     def class_count(self) -> int:
-        return self._class_defs_size
+        return int(self._class_defs_size)
 
     def string(self, idx: int) -> str:
         """The string at `idx`, decoded from MUTF-8 (lossy on malformed bytes, never raising)."""
@@ -156,10 +156,7 @@ class DexFile:
         return self.type_name(class_idx), self.string(name_idx), self.proto(proto_idx)
 
     def method_class_idx(self, idx: int) -> int:
-        return struct.unpack_from("<H", self.data, self._method_ids_off + 8 * idx)[0]
-
-    def method_name_idx(self, idx: int) -> int:
-        return struct.unpack_from("<I", self.data, self._method_ids_off + 8 * idx + 4)[0]
+        return int(struct.unpack_from("<H", self.data, self._method_ids_off + 8 * idx)[0])
 
     def method_signature(self, idx: int) -> str:
         cls, name, proto = self.method_ref(idx)

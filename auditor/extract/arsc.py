@@ -61,15 +61,15 @@ def _entry_offset(data: bytes, chunk: int, header: int, flags: int, count: int, 
         for i in range(count):
             idx, off16 = struct.unpack_from("<HH", data, offsets + 4 * i)
             if idx == entry_id:
-                return off16 * 4
+                return int(off16) * 4
         return None
     if entry_id >= count:
         return None
     if flags & FLAG_OFFSET16:
         (off16,) = struct.unpack_from("<H", data, offsets + 2 * entry_id)
-        return None if off16 == 0xFFFF else off16 * 4
+        return None if off16 == 0xFFFF else int(off16) * 4
     (off,) = struct.unpack_from("<I", data, offsets + 4 * entry_id)
-    return None if off == NO_ENTRY else off
+    return None if off == NO_ENTRY else int(off)
 
 
 def _value(data: bytes, package: int, type_id: int, entry_id: int) -> tuple[int, int] | None:

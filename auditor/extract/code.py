@@ -97,7 +97,7 @@ def _load_unit(piece: ApkPiece, name: str, split: str | None, limits: Limits, *,
         data = piece.archive.read(name, max_bytes=limits.max_dex_bytes)
     except LimitExceeded:
         raise
-    except Exception as exc:  # noqa: BLE001 - an unreadable entry is evidence, not a crash
+    except Exception as exc:
         if not hidden:
             unreadable.append(f"{where}: {getattr(exc, 'message', exc)}")
         return None
@@ -195,11 +195,11 @@ def find_sites(units: list[DexUnit], rules: RuleSet) -> list[Site]:
         methods, fields, strings = _targets(dex, entries)
         groups = (
             (INVOKE_OPS, methods, dex.method_signature),
-            (FIELD_OPS, fields, lambda i: "{}->{}:{}".format(*dex.field_ref(i))),
+            (FIELD_OPS, fields, lambda i, dex=dex: "{}->{}:{}".format(*dex.field_ref(i))),
             (STRING_OPS, strings, dex.string),
         )
         found = dex.find_sites_many([(ops, set(table)) for ops, table, _ in groups])
-        for (_ops, table, describe), hits in zip(groups, found):
+        for (_ops, table, describe), hits in zip(groups, found, strict=True):
             for code, insn in hits:
                 sites.append(Site(table[insn.index], (index, code.start), describe(insn.index)))
     return sites
@@ -284,7 +284,7 @@ class CodeScan:
                     continue
                 try:
                     head = piece.archive.read(entry.name, max_bytes=64 << 20)[:4096]
-                except Exception:  # noqa: BLE001 - an unreadable asset is no evidence either way
+                except Exception:
                     continue
                 if not head.startswith(KNOWN_MAGIC) and entropy(head) > ENCRYPTED_ENTROPY:
                     found.append(Evidence("packer", f"encrypted payload {entry.name} loaded at run time"))

@@ -47,7 +47,7 @@ def _attr(element: Any, name: str) -> str | None:
     value = element.get(ANDROID_NS + name)
     if value is None:
         value = element.get(name)
-    return value
+    return None if value is None else str(value)
 
 
 def _int(value: str | None) -> int | None:
@@ -81,14 +81,14 @@ def _lenient_strings() -> Iterator[None]:
     def lenient(self: Any, offset: int) -> str:
         try:
             return str(strict(self, offset))
-        except Exception:  # noqa: BLE001 - the one string is unreadable, the document is not
+        except Exception:
             return ""
 
-    StringBlock._decode16 = lenient  # type: ignore[method-assign]
+    StringBlock._decode16 = lenient
     try:
         yield
     finally:
-        StringBlock._decode16 = strict  # type: ignore[method-assign]
+        StringBlock._decode16 = strict
 
 
 def _printer_root(raw: bytes) -> Any:
@@ -141,7 +141,7 @@ def _resolve_with_androguard(table: bytes, resource_id: int, label: str) -> str:
     try:
         configs = ARSCParser(table).get_resolved_res_configs(resource_id, ARSCResTableConfig.default_config())
         return str(configs[0][1]) if configs else label
-    except Exception:  # noqa: BLE001 - a broken resource table leaves the label unresolved, not the app unread
+    except Exception:
         return label
 
 

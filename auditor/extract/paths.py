@@ -12,7 +12,6 @@ Searches share one memo and a node budget, so the cost stays bounded on huge app
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
 
 from auditor.extract.program import Node, Program
@@ -73,7 +72,7 @@ class PathFinder:
         """
         found: dict[Node, list[tuple[Node, tuple[Node, ...]]]] = {s: [] for s in sources}
         seen = {s: {s} for s in sources}
-        frontier = [(s, (s,)) for s in sources]
+        frontier: list[tuple[Node, tuple[Node, ...]]] = [(s, (s,)) for s in sources]
         for _level in range(DEPTH):
             if not frontier or not self._spend(len(frontier)):
                 break

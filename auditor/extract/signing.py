@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+from collections.abc import Callable
 
 from auditor.containers import ApkPiece
 
@@ -61,7 +62,7 @@ def _block_certs(data: bytes) -> list[bytes]:
 def _v1_certs(piece: ApkPiece) -> list[bytes]:
     from asn1crypto import cms
 
-    out = []
+    out: list[bytes] = []
     for name in piece.archive.names():
         if name.startswith("META-INF/") and name.upper().endswith((".RSA", ".DSA", ".EC")):
             info = cms.ContentInfo.load(piece.archive.read(name, max_bytes=1 << 20))
@@ -72,9 +73,10 @@ def _v1_certs(piece: ApkPiece) -> list[bytes]:
 def cert_fingerprints(piece: ApkPiece) -> tuple[str, ...]:
     """Distinct SHA-256 fingerprints of the certificates signing this APK, v2/v3 first."""
     certs: list[bytes] = []
-    for reader in (lambda: _block_certs(piece.data), lambda: _v1_certs(piece)):
+    readers: tuple[Callable[[], list[bytes]], ...] = (lambda: _block_certs(piece.data), lambda: _v1_certs(piece))
+    for reader in readers:
         try:
             certs.extend(reader())
-        except Exception:  # noqa: BLE001 - a broken signature block is reported as unsigned
+        except Exception:
             continue
     return tuple(dict.fromkeys(hashlib.sha256(c).hexdigest() for c in certs))

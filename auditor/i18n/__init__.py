@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -11,7 +11,7 @@ LANGUAGES = ("en", "zh-CN")
 _DIR = Path(__file__).resolve().parent
 
 
-@lru_cache(maxsize=None)
+@cache
 def _table(lang: str) -> dict[str, str]:
     data: dict[str, str] = yaml.safe_load((_DIR / f"{lang}.yaml").read_text(encoding="utf-8"))
     return data

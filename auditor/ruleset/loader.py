@@ -8,7 +8,7 @@ each schema error's path is walked through that tree to find the line.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from auditor.errors import RuleError
 SCHEMA_DIR = Path(__file__).resolve().parent.parent.parent / "rules" / "schema"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(schema_name: str, schema_dir: Path = SCHEMA_DIR) -> Draft202012Validator:
     schema = json.loads((schema_dir / f"{schema_name}.schema.json").read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
