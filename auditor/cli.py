@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from auditor import __version__
+from auditor.cli_reports import compare, diff
 from auditor.errors import RuleError
 from auditor.formats import FORMATS, RenderOptions, formatter
 from auditor.i18n import LANGUAGES
@@ -224,3 +225,7 @@ def policies_show(policy_id: str, rule_dirs: tuple[Path, ...]) -> None:
     if policy is None:
         raise click.ClickException(f"no policy {policy_id!r} (see 'auditor policies list')")
     click.echo(yaml.safe_dump(policy.data, allow_unicode=True, sort_keys=False))
+
+
+main.add_command(compare)
+main.add_command(diff)

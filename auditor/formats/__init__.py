@@ -22,7 +22,7 @@ class Formatter(Protocol):
     def __call__(self, report: Report, options: RenderOptions) -> str: ...
 
 
-FORMATS: tuple[str, ...] = ("table", "json", "jsonl")
+FORMATS: tuple[str, ...] = ("table", "json", "jsonl", "csv", "markdown", "sarif", "html")
 
 
 def formatter(name: str) -> Formatter:

@@ -1,0 +1,87 @@
+"""The plain-language reading of one app's result, shared by the markdown and HTML reports.
+
+Both formats tell a non-specialist the same story (verdict, what the app can read, what that means
+for the people in the contact list, what to do), so the sentences are chosen once, here. Every
+text comes from auditor.i18n; the functions return raw strings and each format escapes them.
+"""
+
+from __future__ import annotations
+
+from auditor.i18n import text
+from auditor.model import BANDS, CHANNELS, AppFacts, AppResult, ChannelState, level_rank
+
+URGENT_BAND = "high"
+"""From this band up, the advice is not to install the app at all."""
+
+
+def app_name(r: AppResult) -> str:
+    """What to call an app: its label, else its package, else the input path."""
+    if r.facts is None:
+        return r.input
+    return r.facts.manifest.label or r.facts.manifest.package or r.input
+
+
+def top_level(facts: AppFacts) -> str:
+    """The highest evidence level any channel reaches."""
+    return max((facts.channels[c].level for c in CHANNELS), key=level_rank)
+
+
+def join_list(items: list[str], lang: str) -> str:
+    """'a, b and c' in the report's language."""
+    if len(items) < 2:
+        return "".join(items)
+    return text("list.pair", lang, first=text("list.sep", lang).join(items[:-1]), last=items[-1])
+
+
+def headline(r: AppResult, lang: str) -> str:
+    """One sentence on the worst thing the app can do, naming the channels that reach that level."""
+    if r.facts is None:
+        return text("report.error", lang)
+    level = top_level(r.facts)
+    if level == "none":
+        return text("headline.none", lang)
+    nouns = [text(f"noun.{c}", lang) for c in CHANNELS if r.facts.channels[c].level == level]
+    return text(f"headline.{level}", lang, channels=join_list(nouns, lang))
+
+
+def level_word(state: ChannelState, lang: str) -> str:
+    """The short level word for tables; '!' marks access without the permission (as in `table`)."""
+    return text(f"level.{state.level}", lang) + ("!" if state.undeclared_access else "")
+
+
+def plain_level(state: ChannelState, lang: str) -> str:
+    """The level as a phrase a non-specialist understands."""
+    phrase = text(f"plain.{state.level}", lang)
+    if state.undeclared_access:
+        phrase += f" ({text('plain.undeclared', lang)})"
+    return phrase
+
+
+def people_lines(r: AppResult, lang: str) -> list[str]:
+    """Why each reached channel matters to people who never installed the app."""
+    if r.facts is None:
+        return []
+    lines = [text(f"people.{c}", lang) for c in CHANNELS if r.facts.channels[c].level != "none"]
+    return lines or [text("people.none", lang)]
+
+
+def todo_lines(r: AppResult, lang: str) -> list[str]:
+    """Advice scaled to the band: nothing, revoke and prefer pickers, or do not install and report."""
+    if r.facts is None or r.score is None or r.score.band == "none":
+        return [text("todo.none", lang)]
+    urgent = BANDS.index(r.score.band) >= BANDS.index(URGENT_BAND)
+    keys = ("dont_install", "revoke", "picker", "report") if urgent else ("revoke", "picker")
+    return [text(f"todo.{k}", lang) for k in keys]
+
+
+def policy_word(verdict: str, lang: str) -> str:
+    return text(f"policy.{verdict}", lang)
+
+
+def version_of(r: AppResult) -> str:
+    """'2.0 (2)': version name and code, whichever the manifest has."""
+    if r.facts is None:
+        return ""
+    m = r.facts.manifest
+    name, code = m.version_name or "", "" if m.version_code is None else f"({m.version_code})"
+    return f"{name} {code}".strip()
