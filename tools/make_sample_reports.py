@@ -106,8 +106,8 @@ def write_index(out: Path, made: list[tuple[Sample, int]], corpus: str, shot: bo
              "| file | what it shows | exit code |", "|---|---|---|"]
     lines += [f"| [{s.file}]({s.file}) | {s.what} | {code} |" for s, code in made]
     if shot:
-        lines += ["", "`single-app.png` is `single-app.html` as headless Chromium renders it (no network access).",
-                  "", "![single-app.html in headless Chromium](single-app.png)"]
+        lines += ["", "`single-app.png` and `single-app.zh-CN.png` are the single-app pages as headless Chromium",
+                  "renders them (no network access).", "", "![single-app.html in headless Chromium](single-app.png)"]
     lines += ["", "Exit code 2 means some inputs could not be analysed (the malformed files are there on purpose)."]
     (out / "README.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -124,6 +124,8 @@ def main() -> None:
     shot = False
     if args.screenshot and (args.out / "single-app.html").is_file():
         shot = screenshot(args.out / "single-app.html", args.out / "single-app.png")
+        if (args.out / "single-app.zh-CN.html").is_file():
+            screenshot(args.out / "single-app.zh-CN.html", args.out / "single-app.zh-CN.png")
     write_index(args.out, made, args.corpus, shot)
     print(f"{len(made)} reports written to {args.out}" + (" (+ screenshot)" if shot else ""))
 

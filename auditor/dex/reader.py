@@ -55,10 +55,15 @@ class MethodCode:
 
 
 def _uleb(data: bytes, pos: int) -> tuple[int, int]:
-    """Decode one unsigned LEB128 value; returns (value, next position)."""
+    """Decode one unsigned LEB128 value; returns (value, next position).
+
+    Raises DexFormatError when the value runs off the end of the file (a tampered offset).
+    """
     result = 0
     shift = 0
     while True:
+        if pos >= len(data):
+            raise DexFormatError("LEB128 value runs past the end of the file")
         byte = data[pos]
         pos += 1
         result |= (byte & 0x7F) << shift
@@ -129,7 +134,10 @@ class DexFile:
         off = self.string_offsets[idx]
         if off >= len(self.data):
             return ""
-        _, start = _uleb(self.data, off)
+        try:
+            _, start = _uleb(self.data, off)
+        except DexFormatError:
+            return ""
         end = self.data.find(b"\0", start)
         raw = self.data[start:end if end >= 0 else len(self.data)]
         text = raw.replace(b"\xc0\x80", b"\0").decode("utf-8", "replace")

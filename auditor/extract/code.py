@@ -11,7 +11,9 @@ from __future__ import annotations
 import bisect
 import fnmatch
 import math
+import struct
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from auditor.containers import ApkPiece
@@ -186,22 +188,39 @@ def _string_matches(text: str, entry: ApiEntry) -> bool:
     return text.startswith(entry.match)
 
 
-def find_sites(units: list[DexUnit], rules: RuleSet) -> list[Site]:
-    """Every catalogued reference in the code, each with the method that holds it."""
-    entries = [e for e in rules.apis if e.kind in ("method", "field", "string")]
+CORRUPT_DEX = (DexFormatError, IndexError, struct.error, ValueError, UnicodeDecodeError)
+"""What a dex with tampered offsets raises when one of its tables is read."""
+
+
+def find_sites(units: list[DexUnit], rules: RuleSet, unreadable: list[str]) -> list[Site]:
+    """Every catalogued reference in the code, each with the method that holds it.
+
+    A dex whose tables turn out to be corrupt is recorded in `unreadable` (the app then is not
+    assessable) and its partial sites dropped; the other dex files are still scanned.
+    """
     sites: list[Site] = []
     for index, unit in enumerate(units):
-        dex = unit.dex
-        methods, fields, strings = _targets(dex, entries)
-        groups = (
-            (INVOKE_OPS, methods, dex.method_signature),
-            (FIELD_OPS, fields, lambda i, dex=dex: "{}->{}:{}".format(*dex.field_ref(i))),
-            (STRING_OPS, strings, dex.string),
-        )
-        found = dex.find_sites_many([(ops, set(table)) for ops, table, _ in groups])
-        for (_ops, table, describe), hits in zip(groups, found, strict=True):
-            for code, insn in hits:
-                sites.append(Site(table[insn.index], (index, code.start), describe(insn.index)))
+        try:
+            sites += _unit_sites(index, unit, rules)
+        except CORRUPT_DEX as exc:
+            unreadable.append(f"{unit.dex.name}: corrupt dex ({type(exc).__name__})")
+    return sites
+
+
+def _unit_sites(index: int, unit: DexUnit, rules: RuleSet) -> list[Site]:
+    entries = [e for e in rules.apis if e.kind in ("method", "field", "string")]
+    dex = unit.dex
+    methods, fields, strings = _targets(dex, entries)
+    groups = (
+        (INVOKE_OPS, methods, dex.method_signature),
+        (FIELD_OPS, fields, lambda i: "{}->{}:{}".format(*dex.field_ref(i))),
+        (STRING_OPS, strings, dex.string),
+    )
+    found = dex.find_sites_many([(ops, set(table)) for ops, table, _ in groups])
+    sites: list[Site] = []
+    for (_ops, table, describe), hits in zip(groups, found, strict=True):
+        for code, insn in hits:
+            sites.append(Site(table[insn.index], (index, code.start), describe(insn.index)))
     return sites
 
 
@@ -214,7 +233,7 @@ class CodeScan:
         self.rules = rules
         self.program = Program(units, rules.dispatch)
         self.sdk_index = SdkIndex(rules)
-        self.sites = find_sites(units, rules)
+        self.sites = find_sites(units, rules, unreadable)
         self.by_node: dict[Node, list[Site]] = defaultdict(list)
         for site in self.sites:
             self.by_node[site.node].append(site)
@@ -316,6 +335,14 @@ class CodeScan:
             return [Evidence("obfuscation", f"{len(odd)} of {len(own)} app classes have obfuscated names, e.g. {odd[0]}")]
         return []
 
+    def _guarded(self, what: str, compute: Callable[[], tuple[Evidence, ...]]) -> tuple[Evidence, ...]:
+        """Run a whole-program step; a corrupt dex met on the way makes the app unassessable, not a crash."""
+        try:
+            return compute()
+        except CORRUPT_DEX as exc:
+            self.unreadable.append(f"{what} stopped at a corrupt dex ({type(exc).__name__})")
+            return ()
+
     def facts(self, pieces: list[ApkPiece]) -> CodeFacts:
         pickers = self.picker_nodes()
         refs = tuple(self.ref(s) for s in self.sites)
@@ -323,9 +350,9 @@ class CodeScan:
                                      self.origin(s.node)) for s in self.sites if s.node in pickers and s.entry.role == "source")
         return CodeFacts(
             refs=refs,
-            paths=self.paths(pickers),
+            paths=self._guarded("the call-graph search", lambda: self.paths(pickers)),
             sdks=self.sdk_index.present(list(self.program.classes)),
-            hiding=self.hiding(pieces),
+            hiding=self._guarded("the hidden-code checks", lambda: self.hiding(pieces)),
             pickers=picker_refs,
             dex_count=len(self.units),
             class_count=len(self.program.classes),

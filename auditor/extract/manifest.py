@@ -51,12 +51,14 @@ def _attr(element: Any, name: str) -> str | None:
 
 
 def _int(value: str | None) -> int | None:
-    if value is None:
+    """An integer attribute, or None when absent, malformed or beyond 64 bits (the platform's widest)."""
+    if value is None or len(value) > 24:
         return None
     try:
-        return int(value, 0)
+        number = int(value, 0)
     except ValueError:
         return None
+    return number if -(1 << 63) <= number < (1 << 64) else None
 
 
 def quiet_androguard() -> None:
