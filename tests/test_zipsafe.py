@@ -585,14 +585,14 @@ def test_zip_bomb_with_honest_zip64_size_is_refused_before_inflating(bomb_stream
     archive = ZipArchive.from_bytes(build([bomb]), LIMITS)
     assert archive.entries()[0].uncompressed_size == 10 * 1024 * MiB
     message, elapsed, _ = _refusal(archive, "classes.dex")
-    assert "(limit --max-unpacked-bytes=" in message and elapsed < 0.1
+    assert "(limit --max-unpacked=" in message and elapsed < 0.1
 
 
 def test_bomb_under_the_ratio_limit_hits_the_unpacked_budget(bomb_stream: bytes) -> None:
     limits = Limits(max_ratio=10**6, max_unpacked_bytes=8 * MiB)
     data = build([Raw(b"classes.dex", bomb_stream, method=8, usize=MiB, crc=0)])
     message, elapsed, peak = _refusal(ZipArchive.from_bytes(data, limits), "classes.dex")
-    assert f"(limit --max-unpacked-bytes={8 * MiB})" in message
+    assert "(limit --max-unpacked=8 MiB)" in message
     assert elapsed < 0.5 and peak < 24 * MiB
 
 
@@ -601,13 +601,13 @@ def test_max_bytes_is_enforced_while_streaming() -> None:
     stream = zlib.compress(content)[2:-4]
     archive = ZipArchive.from_bytes(build([Raw(b"a.dex", stream, 8, usize=1000)]), LIMITS)
     message, _, _ = _refusal(archive, "a.dex", max_bytes=2 * MiB)
-    assert f"(limit max_bytes={2 * MiB})" in message
+    assert f"more than {2 * MiB} bytes (limit max_bytes)" in message
     assert len(archive.read("a.dex", max_bytes=4 * MiB)) == 3 * MiB
 
 
 def test_declared_size_over_max_bytes_is_refused_at_once() -> None:
     archive = ZipArchive.from_bytes(make_zip([("a", b"x" * 5000)]), LIMITS)
-    with pytest.raises(LimitExceeded, match="max_bytes=4999"):
+    with pytest.raises(LimitExceeded, match="more than 4999 bytes"):
         archive.read("a", max_bytes=4999)
 
 

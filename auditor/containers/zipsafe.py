@@ -645,17 +645,18 @@ class ZipArchive:
     def has(self, name: str) -> bool:
         return name in self._slots
 
-    def read(self, name: str, *, max_bytes: int | None = None) -> bytes:
+    def read(self, name: str, *, max_bytes: int | None = None, limit_name: str = "max_bytes") -> bytes:
         """The entry's content as Android would read it, within every limit.
 
         Raises KeyError for a name the archive lacks, LimitExceeded when the output passes
         `max_bytes`, the ratio limit or the archive's remaining unpacked budget, and
         CorruptArchive when the data cannot be decoded. A CRC mismatch is only recorded.
+        `limit_name` is the option the user changes to raise `max_bytes` (e.g. "--max-dex").
         """
         slot = self._slots[name]
         if slot.problem is not None:
             raise CorruptArchive(f"{self._where}entry {name!r}: {slot.problem}")
-        guard = self._guard(name, max_bytes)
+        guard = self._guard(name, max_bytes, limit_name)
         if slot.entry.uncompressed_size > guard.cap:
             raise LimitExceeded(guard.cap_message)
         if slot.entry.flags & FLAG_ENCRYPTED:
@@ -672,15 +673,15 @@ class ZipArchive:
             self._seen.add(anomaly)
             self._anomalies.append(anomaly)
 
-    def _guard(self, name: str, max_bytes: int | None) -> _Guard:
+    def _guard(self, name: str, max_bytes: int | None, limit_name: str) -> _Guard:
         """The tightest of the caller's ceiling and what is left of the archive's budget."""
         label = f"{self._where}entry {name!r}"
         budget = self._limits.max_unpacked_bytes
         remaining = max(0, budget - self._unpacked)
         if max_bytes is not None and max_bytes <= remaining:
-            message = f"{label} unpacks to more than {max_bytes} bytes (limit max_bytes={max_bytes})"
+            message = f"{label} unpacks to more than {max_bytes} bytes (limit {limit_name})"
         else:
-            message = f"{label} would take the archive past its unpacked total (limit --max-unpacked-bytes={budget})"
+            message = f"{label} would take the archive past its unpacked total (limit --max-unpacked={budget // (1 << 20)} MiB)"
         cap = remaining if max_bytes is None else min(max_bytes, remaining)
         return _Guard(label, cap, message, self._limits.max_ratio)
 

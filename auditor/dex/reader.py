@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 import re
 import struct
+import zlib
 from array import array
 from dataclasses import dataclass
 
@@ -102,6 +103,12 @@ class DexFile:
         self._decoded: dict[int, list[Insn]] = {}
         self._method_keys: list[int] | None = None
         self._field_keys: list[int] | None = None
+
+    @property
+    def checksum_ok(self) -> bool:
+        """Whether the header's Adler-32 matches the file, as ART checks before it loads a dex."""
+        (stored,) = struct.unpack_from("<I", self.data, 8)
+        return bool(zlib.adler32(memoryview(self.data)[12:]) == stored)
 
     # -- tables -------------------------------------------------------------------------------
 

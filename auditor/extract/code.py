@@ -96,7 +96,7 @@ def _load_unit(piece: ApkPiece, name: str, split: str | None, limits: Limits, *,
                unreadable: list[str]) -> DexUnit | None:
     where = name if split is None else f"{split}:{name}"
     try:
-        data = piece.archive.read(name, max_bytes=limits.max_dex_bytes)
+        data = piece.archive.read(name, max_bytes=limits.max_dex_bytes, limit_name="--max-dex")
     except LimitExceeded:
         raise
     except Exception as exc:
@@ -278,7 +278,12 @@ class CodeScan:
 
     def hiding(self, pieces: list[ApkPiece]) -> tuple[Evidence, ...]:
         return (*self._packers(pieces), *self._dynamic_loading(), *self._reflection(),
-                *self._hidden_dex(), *self._obfuscation())
+                *self._hidden_dex(), *self._obfuscation(), *self._tampered_dex())
+
+    def _tampered_dex(self) -> list[Evidence]:
+        """Dex files whose header checksum does not match: edited after build, or built to break tools."""
+        return [Evidence("anti_analysis", f"{u.dex.name}: dex header checksum does not match its contents", None, u.split)
+                for u in self.units if not u.dex.checksum_ok]
 
     def _packers(self, pieces: list[ApkPiece]) -> list[Evidence]:
         found = []

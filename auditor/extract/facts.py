@@ -78,7 +78,7 @@ def _flags(manifest: ManifestFacts, code: CodeFacts, rules: RuleSet, anomalies: 
     flags["sms_send"] = tuple(send)
     for kind in ("packer", "dynamic_loading", "reflection", "hidden_dex", "obfuscation"):
         flags[kind] = tuple(e for e in code.hiding if e.kind == kind)
-    flags["anti_analysis"] = anomalies
+    flags["anti_analysis"] = (*anomalies, *(e for e in code.hiding if e.kind == "anti_analysis"))
     flags["not_assessable"] = tuple(Evidence("not_assessable", reason) for reason in assessability)
     return {name: evidence for name, evidence in flags.items() if evidence}
 

@@ -1,0 +1,106 @@
+"""Hostile input through the whole pipeline: tampering is evidence, limits are named, nothing crashes."""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+import zlib
+from pathlib import Path
+
+import pytest
+
+from auditor.limits import Limits
+from auditor.pipeline import audit_path
+from tests.conftest import FIXTURES
+
+BENIGN = FIXTURES / "apk" / "benign.apk"
+
+
+def _rezip(source: Path, replace: dict[str, bytes], extra: dict[str, bytes] | None = None) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as new:
+        for item in old.infolist():
+            new.writestr(item.filename, replace.get(item.filename, old.read(item.filename)))
+        for name, data in (extra or {}).items():
+            new.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _audit(rules, tmp_path: Path, data: bytes, name: str = "x.apk", limits: Limits | None = None):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return audit_path(str(path), rules, limits or Limits())
+
+
+def test_dex_edited_after_build_is_anti_analysis(rules, tmp_path: Path) -> None:
+    dex = bytearray(zipfile.ZipFile(BENIGN).read("classes.dex"))
+    dex[-1] ^= 0xFF
+    result = _audit(rules, tmp_path, _rezip(BENIGN, {"classes.dex": bytes(dex)}))
+    assert result.ok
+    assert any("checksum" in e.value for e in result.facts.flags["anti_analysis"])
+    assert result.score.band != "none"
+
+
+def test_dex_with_broken_header_is_not_assessable(rules, tmp_path: Path) -> None:
+    broken = b"dex\n035\0" + b"\xff" * 200
+    result = _audit(rules, tmp_path, _rezip(BENIGN, {"classes.dex": broken}))
+    assert result.ok and not result.facts.assessable
+    assert "CEA-HIDDEN-NOT-ASSESSABLE" in {f.rule_id for f in result.findings}
+
+
+def _bomb(manifest: bytes, gib: int = 1) -> bytes:
+    """An APK whose classes.dex is a ~1 MB deflate stream of `gib` GiB of zeros.
+
+    zipfile cannot write a pre-compressed entry, so the stream is stored and the two headers'
+    method and uncompressed-size fields are then patched to say 'deflated, 1 GiB'.
+    """
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    zeros = b"\0" * (1 << 20)
+    stream = b"".join(compressor.compress(zeros) for _ in range(1024 * gib)) + compressor.flush()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("AndroidManifest.xml", manifest)
+        archive.writestr("classes.dex", stream)
+    data = bytearray(buffer.getvalue())
+    for signature, name_len_at, name_at, method_at, size_at in ((b"PK\x03\x04", 26, 30, 8, 22),
+                                                                (b"PK\x01\x02", 28, 46, 10, 24)):
+        pos = data.find(signature)
+        while pos >= 0:
+            length = int.from_bytes(data[pos + name_len_at:pos + name_len_at + 2], "little")
+            if data[pos + name_at:pos + name_at + length] == b"classes.dex":
+                data[pos + method_at:pos + method_at + 2] = (8).to_bytes(2, "little")
+                data[pos + size_at:pos + size_at + 4] = ((1 << 30) * gib - 1).to_bytes(4, "little")
+            pos = data.find(signature, pos + 4)
+    return bytes(data)
+
+
+def test_zip_bomb_is_refused_fast_with_the_limit_named(rules, tmp_path: Path) -> None:
+    bomb = _bomb(zipfile.ZipFile(BENIGN).read("AndroidManifest.xml"))
+    started = time.perf_counter()
+    result = _audit(rules, tmp_path, bomb)
+    assert time.perf_counter() - started < 1.0
+    assert result.status == "error" and result.error_kind == "limit-exceeded"
+    assert "limit" in result.error
+
+
+def test_bundle_nested_too_deep_is_refused(rules, tmp_path: Path) -> None:
+    inner = FIXTURES.joinpath("bundles", "bundle.xapk").read_bytes()
+    middle = io.BytesIO()
+    with zipfile.ZipFile(middle, "w") as archive:
+        archive.writestr("toc.pb", b"")
+        archive.writestr("splits/nested.apk", inner)
+    outer = io.BytesIO()
+    with zipfile.ZipFile(outer, "w") as archive:
+        archive.writestr("toc.pb", b"")
+        archive.writestr("splits/nested.apk", middle.getvalue())
+    result = _audit(rules, tmp_path, outer.getvalue(), "deep.apks", Limits(max_nesting=2))
+    assert result.status == "error" and "--max-nesting" in result.error
+
+
+@pytest.mark.parametrize(("content", "words"), [(b"MZ" + b"\0" * 300, "Windows executable"),
+                                                (b"hello, I am not an apk\n" * 10, "text file"),
+                                                (b"", "empty file")])
+def test_disguised_files_are_one_line_errors(rules, tmp_path: Path, content: bytes, words: str) -> None:
+    result = _audit(rules, tmp_path, content)
+    assert result.status == "error" and words in result.error and "\n" not in result.error
