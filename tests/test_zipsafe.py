@@ -585,14 +585,14 @@ def test_zip_bomb_with_honest_zip64_size_is_refused_before_inflating(bomb_stream
     archive = ZipArchive.from_bytes(build([bomb]), LIMITS)
     assert archive.entries()[0].uncompressed_size == 10 * 1024 * MiB
     message, elapsed, _ = _refusal(archive, "classes.dex")
-    assert "(limit --max-unpacked=" in message and elapsed < 0.1
+    assert "(limit --max-unpacked: " in message and elapsed < 0.1
 
 
 def test_bomb_under_the_ratio_limit_hits_the_unpacked_budget(bomb_stream: bytes) -> None:
     limits = Limits(max_ratio=10**6, max_unpacked_bytes=8 * MiB)
     data = build([Raw(b"classes.dex", bomb_stream, method=8, usize=MiB, crc=0)])
     message, elapsed, peak = _refusal(ZipArchive.from_bytes(data, limits), "classes.dex")
-    assert "(limit --max-unpacked=8 MiB)" in message
+    assert f"(limit --max-unpacked: {8 * MiB} bytes)" in message
     assert elapsed < 0.5 and peak < 24 * MiB
 
 
@@ -615,7 +615,7 @@ def test_unpacked_budget_is_shared_across_reads() -> None:
     data = make_zip([("a", b"1" * 2000), ("b", b"2" * 2000)])
     archive = ZipArchive.from_bytes(data, Limits(max_unpacked_bytes=3000))
     assert archive.read("a") == b"1" * 2000
-    with pytest.raises(LimitExceeded, match="--max-unpacked-bytes=3000"):
+    with pytest.raises(LimitExceeded, match="--max-unpacked: 3000 bytes"):
         archive.read("b")
 
 

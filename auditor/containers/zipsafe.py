@@ -681,7 +681,7 @@ class ZipArchive:
         if max_bytes is not None and max_bytes <= remaining:
             message = f"{label} unpacks to more than {max_bytes} bytes (limit {limit_name})"
         else:
-            message = f"{label} would take the archive past its unpacked total (limit --max-unpacked={budget // (1 << 20)} MiB)"
+            message = f"{label} would take the archive past its unpacked total (limit --max-unpacked: {budget} bytes)"
         cap = remaining if max_bytes is None else min(max_bytes, remaining)
         return _Guard(label, cap, message, self._limits.max_ratio)
 
