@@ -22,7 +22,7 @@ def _channel(facts: AppFacts, arg: dict[str, Any]) -> Match:
     state = facts.channels[arg["name"]]
     if level_rank(state.level) < level_rank(arg["at_least"]):
         return None
-    wanted = {"declared": {"permission"}, "code": CODE_KINDS | {"path"}, "upload": {"path"}}[arg["at_least"]]
+    wanted = {"declared": {"permission"}, "code": CODE_KINDS | {"path"}, "upload": {"path", "serializer"}}[arg["at_least"]]
     return tuple(e for e in state.evidence if e.kind in wanted) or state.evidence
 
 

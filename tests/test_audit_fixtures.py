@@ -142,3 +142,15 @@ def test_declared_scores_lower_than_code_lower_than_upload(audit) -> None:
     for prefix in ("contacts", "sms", "calllog"):
         scores = [audit(f"apk/{prefix}_{level}.apk").score.value for level in ("declared", "code", "upload")]
         assert scores[0] < scores[1] < scores[2]
+
+
+def test_serialisation_on_the_path_is_supporting_evidence(audit) -> None:
+    evidence = audit("apk/contacts_upload.apk").facts.channels["contacts"].evidence
+    serialisers = [e for e in evidence if e.kind == "serializer"]
+    assert serialisers and "JSONObject;->put" in serialisers[0].value
+
+
+def test_sdk_reader_is_named(audit) -> None:
+    state = audit("apk/credolab.apk").facts.channels["contacts"]
+    assert any(o.kind == "sdk" and o.sdk == "Credolab" for o in state.readers)
+    assert not any(o.kind == "sdk" for o in audit("apk/contacts_upload.apk").facts.channels["contacts"].readers)

@@ -86,3 +86,10 @@ def test_terminal_output_escapes_control_characters() -> None:
     from auditor.formats.safe import terminal_safe
 
     assert terminal_safe("evil\x1b[31mred\u202e") == "evil\\x1b[31mred\\u202e"
+
+
+def test_every_evidence_item_has_an_origin() -> None:
+    apps = json.loads(run("scan", "--jobs", "1", "-f", "json", str(FIXTURES / "apk" / "credolab.apk")).stdout)["apps"]
+    evidence = [e for f in apps[0]["findings"] for e in f["evidence"]]
+    assert evidence and all(e["origin"]["kind"] in ("app", "sdk", "library") for e in evidence)
+    assert any(e["origin"] == {"kind": "sdk", "sdk": "Credolab"} for e in evidence)

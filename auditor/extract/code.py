@@ -263,11 +263,18 @@ class CodeScan:
     def paths(self, pickers: set[Node]) -> tuple[Evidence, ...]:
         sinks = {s.node for s in self.sites if s.entry.role == "sink"}
         finder = PathFinder(self.program, sinks, lambda node: self.origin(node).kind == "library")
-        evidence = []
+        evidence: list[Evidence] = []
         for channel in ("contacts", "sms", "call_log"):
             for chain in finder.paths(self.source_nodes(channel, pickers)):
                 evidence.append(self._path_evidence(channel, chain))
-        return tuple(evidence)
+                evidence += self._serialisation(channel, chain)
+        return tuple(dict.fromkeys(evidence))
+
+    def _serialisation(self, channel: str, chain: tuple[Node, ...]) -> list[Evidence]:
+        """JSON or Gson serialisation in a method on the path: supporting evidence that data is packed to send."""
+        return [Evidence("serializer", f"{channel} serialised with {s.value}", self.program.signature(node),
+                         self.units[node[0]].split, self.origin(node), dex=self.units[node[0]].entry)
+                for node in chain for s in self.by_node[node] if s.entry.role == "serializer"]
 
     def _path_evidence(self, channel: str, chain: tuple[Node, ...]) -> Evidence:
         sink_site = next(s for s in self.by_node[chain[-1]] if s.entry.role == "sink")

@@ -52,11 +52,11 @@ def _channel(channel: str, manifest: ManifestFacts, code: CodeFacts, rules: Rule
     picker_methods = {e.location for e in code.pickers}
     reads = [r for r in code.refs if catalog[r.catalog_id].role == "source"
              and catalog[r.catalog_id].channel == channel and r.method not in picker_methods]
-    paths = [p for p in code.paths if p.value.startswith(channel + " ")]
+    paths = [p for p in code.paths if p.value.startswith(channel + " ")]  # paths and their serialisers
     evidence = [Evidence("permission", p.name, None, p.split) for p in read_perms]
     evidence += [Evidence(r.kind, r.value, r.method, r.split, r.origin, dex=r.dex) for r in reads]
     evidence += paths
-    level = "upload" if paths else "code" if reads else "declared" if read_perms else "none"
+    level = "upload" if any(p.kind == "path" for p in paths) else "code" if reads else "declared" if read_perms else "none"
     undeclared = any(not requested.intersection(catalog[r.catalog_id].permission) for r in reads)
     readers = tuple(dict.fromkeys(r.origin for r in reads))
     return ChannelState(level, undeclared, tuple(evidence), readers)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from auditor import __version__
-from auditor.model import CHANNELS, AppResult, Evidence, Report
+from auditor.model import CHANNELS, AppResult, Evidence, Origin, Report
 
 SCHEMA_VERSION = "1"
 
@@ -18,8 +18,8 @@ def evidence_dict(e: Evidence) -> dict[str, Any]:
     out: dict[str, Any] = {"kind": e.kind, "value": e.value, "location": e.location, "split": e.split}
     if e.dex:
         out["dex"] = e.dex
-    if e.origin is not None:
-        out["origin"] = {"kind": e.origin.kind, "sdk": e.origin.sdk}
+    origin = e.origin or Origin()  # manifest facts are the app's own declarations
+    out["origin"] = {"kind": origin.kind, "sdk": origin.sdk}
     if e.path:
         out["path"] = list(e.path)
     return out
