@@ -77,11 +77,12 @@ RULES_OPTION = click.option("--rules", "rule_dirs", multiple=True, type=click.Pa
 @click.option("--max-entries", type=click.IntRange(min=1), default=Limits.max_entries, show_default=True, help="Zip entries per archive.")
 @click.option("--max-dex", type=click.IntRange(min=1), default=Limits.max_dex_bytes // MiB, show_default=True, help="MiB per dex file.")
 @click.option("--max-nesting", type=click.IntRange(min=0), default=Limits.max_nesting, show_default=True, help="Bundle nesting depth.")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache (~/.cache/auditor; AUDITOR_CACHE_DIR overrides).")
 @click.option("--debug", is_flag=True, help="Run in one process and show tracebacks of internal errors.")
 @click.pass_context
 def scan(ctx: click.Context, paths: tuple[Path, ...], fmt: str, output: Path | None, rule_dirs: tuple[Path, ...],
          fail_on: str | None, policy_spec: str, lang: str, jobs: int | None, timeout: float, max_memory: int,
-         max_unpacked: int, max_ratio: int, max_entries: int, max_dex: int, max_nesting: int, debug: bool) -> None:
+         max_unpacked: int, max_ratio: int, max_entries: int, max_dex: int, max_nesting: int, no_cache: bool, debug: bool) -> None:
     """Audit APK files, split bundles (.xapk .apks .apkm) and folders of them."""
     from auditor.executors import Task
     from auditor.policy import select
@@ -96,13 +97,14 @@ def scan(ctx: click.Context, paths: tuple[Path, ...], fmt: str, output: Path | N
     inputs, missing = collect_inputs(paths)
     task = Task(rules, limits, policy_ids, debug)
     options = RenderOptions(verbose=ctx.obj["verbose"] > 0, lang=lang)
-    outcome = _run_scan(inputs, missing, task, jobs, fmt, output, options, show_progress=not ctx.obj["quiet"])
+    outcome = _run_scan(inputs, missing, task, jobs, fmt, output, options, show_progress=not ctx.obj["quiet"],
+                        use_cache=not no_cache and not debug)
     ctx.exit(exit_code([(r.ok, r.score.band if r.score else None) for r in outcome.results]
                        + [(line.get("status") == "ok", line.get("band")) for line in outcome.resumed], fail_on))
 
 
 def _run_scan(inputs: list[str], missing: list[str], task: Any, jobs: int | None, fmt: str, output: Path | None,
-              options: RenderOptions, show_progress: bool) -> Any:
+              options: RenderOptions, show_progress: bool, use_cache: bool) -> Any:
     """Stream JSONL as results arrive (resuming an existing -o file); render other formats at the end."""
     from auditor.executors.local import LocalExecutor
     from auditor.formats.jsonl import line
@@ -111,8 +113,14 @@ def _run_scan(inputs: list[str], missing: list[str], task: Any, jobs: int | None
 
     executor = LocalExecutor(jobs)
     rules = task.rules
+    cache: Any = None
+    cache_key: Any = None
+    if use_cache:
+        from auditor.cache import ResultCache, make_key
+
+        cache, cache_key = ResultCache(), make_key(rules.digest, task.policy_ids, task.limits)
     if fmt != "jsonl":
-        outcome = run_batch(inputs, missing, task, executor, show_progress=show_progress)
+        outcome = run_batch(inputs, missing, task, executor, cache=cache, cache_key=cache_key, show_progress=show_progress)
         report = Report(__version__, rules.digest, rules.infos(), tuple(outcome.results))
         _write(formatter(fmt)(report, options), output)
         return outcome
@@ -126,7 +134,8 @@ def _run_scan(inputs: list[str], missing: list[str], task: Any, jobs: int | None
             handle.write(line(result, header))
             handle.flush()
 
-        return run_batch(inputs, missing, task, executor, resume=resume, on_result=emit, show_progress=show_progress)
+        return run_batch(inputs, missing, task, executor, cache=cache, cache_key=cache_key, resume=resume,
+                         on_result=emit, show_progress=show_progress)
     finally:
         if output is not None:
             handle.close()
@@ -198,6 +207,26 @@ def explain_command(subject: str, lang: str, rule_dirs: tuple[Path, ...]) -> Non
     if sections is None:
         raise click.ClickException(text("explain.unknown", lang, subject=subject))
     click.echo(render(sections))
+
+
+@main.group("cache")
+def cache_group() -> None:
+    """Manage the local result cache."""
+
+
+@cache_group.command("clear")
+def cache_clear() -> None:
+    """Delete every cached result."""
+    import sqlite3
+
+    from auditor.cache import ResultCache
+
+    store = ResultCache()
+    try:
+        count = store.clear()
+    except sqlite3.OperationalError as exc:
+        raise click.ClickException(f"cache {store.path} is busy ({exc}); retry when no scan is running") from exc
+    click.echo(f"removed {count} cached result(s) from {store.path}")
 
 
 @main.group()

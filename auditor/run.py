@@ -15,11 +15,14 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from auditor import __version__
 from auditor.executors import Task
 from auditor.model import AppResult
+
+if TYPE_CHECKING:
+    from auditor.cache import CacheKey
 
 
 class Executor(Protocol):
@@ -27,8 +30,8 @@ class Executor(Protocol):
 
 
 class Cache(Protocol):
-    def get(self, sha256: str, key: object) -> AppResult | None: ...
-    def put(self, result: AppResult, key: object) -> None: ...
+    def get(self, sha256: str, key: CacheKey, path: str | None = None) -> AppResult | None: ...
+    def put(self, result: AppResult, key: CacheKey) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,7 @@ def _missing(path: str) -> AppResult:
 
 
 def run_batch(inputs: list[str], missing: list[str], task: Task, executor: Executor, *,
-              cache: Cache | None = None, cache_key: object = None,
+              cache: Cache | None = None, cache_key: CacheKey | None = None,
               resume: dict[str, dict[str, object]] | None = None,
               on_result: Callable[[AppResult], None] = lambda r: None, show_progress: bool = False) -> Outcome:
     """Audit every input once; fresh results come back in input order."""
@@ -119,7 +122,7 @@ def run_batch(inputs: list[str], missing: list[str], task: Task, executor: Execu
             resumed.append(resume[digest])
             progress.step()
             continue
-        hit = cache.get(digest, cache_key) if cache is not None and digest else None
+        hit = cache.get(digest, cache_key, path) if cache is not None and cache_key is not None and digest else None
         if hit is not None:
             done[path] = replace(hit, input=path)
             on_result(done[path])
@@ -127,7 +130,7 @@ def run_batch(inputs: list[str], missing: list[str], task: Task, executor: Execu
         else:
             todo.append(path)
     for result in _stream(executor, todo, task):
-        if cache is not None and result.sha256:
+        if cache is not None and cache_key is not None and result.sha256:
             cache.put(result, cache_key)
         done[result.input] = result
         on_result(result)

@@ -14,6 +14,20 @@ from auditor.ruleset.ruleset import RuleSet, load_ruleset
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def private_cache_dir(tmp_path_factory: pytest.TempPathFactory):
+    """Keep the CLI's result cache out of the user's home while tests run."""
+    import os
+
+    previous = os.environ.get("AUDITOR_CACHE_DIR")
+    os.environ["AUDITOR_CACHE_DIR"] = str(tmp_path_factory.mktemp("auditor-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("AUDITOR_CACHE_DIR", None)
+    else:
+        os.environ["AUDITOR_CACHE_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def rules() -> RuleSet:
     return load_ruleset()

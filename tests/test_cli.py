@@ -93,3 +93,15 @@ def test_every_evidence_item_has_an_origin() -> None:
     evidence = [e for f in apps[0]["findings"] for e in f["evidence"]]
     assert evidence and all(e["origin"]["kind"] in ("app", "sdk", "library") for e in evidence)
     assert any(e["origin"] == {"kind": "sdk", "sdk": "Credolab"} for e in evidence)
+
+
+def test_cache_serves_a_rerun_and_can_be_cleared(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("AUDITOR_CACHE_DIR", str(tmp_path))
+    first = run("scan", "--jobs", "1", "-f", "json", UPLOAD)
+    second = run("scan", "--jobs", "1", "-f", "json", UPLOAD)
+    strip = lambda out: [{k: v for k, v in a.items() if k != "stats"} for a in json.loads(out)["apps"]]  # noqa: E731
+    assert strip(first.stdout) == strip(second.stdout)
+    assert "removed 1 cached result" in run("cache", "clear").output
+    assert "removed 0 cached result" in run("cache", "clear").output
+    run("scan", "--jobs", "1", "--no-cache", UPLOAD)
+    assert "removed 0 cached result" in run("cache", "clear").output

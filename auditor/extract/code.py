@@ -152,7 +152,7 @@ class SdkIndex:
             i = bisect.bisect_left(ordered, prefix)
             if i < len(ordered) and ordered[i].startswith(prefix):
                 found.append(SdkUse(sdk.name, sdk.category, prefix[1:].replace("/", ".")))
-        return tuple(sorted(set(found), key=lambda s: (s.category == "library", s.name)))
+        return tuple(sorted(set(found), key=lambda s: (s.category == "library", s.name, s.prefix)))
 
 
 def _targets(dex: DexFile, entries: list[ApiEntry]) -> tuple[dict[int, ApiEntry], dict[int, ApiEntry], dict[int, ApiEntry]]:
