@@ -520,8 +520,9 @@ class _Parser:
     def _next_local_header(self, slot: _Slot) -> int:
         """The next local header: right after this entry's data (and descriptor) when one is
         there, otherwise the next signature after the data start, in case sizes lie."""
-        after = slot.data_start + _stored_span(slot.entry)
-        window = after + _DESCRIPTOR64.size + 4
+        end = len(self.view)
+        after = min(slot.data_start + _stored_span(slot.entry), end)  # a zip64 size may claim 2**64 bytes
+        window = min(after + _DESCRIPTOR64.size + 4, end)
         match = _LFH_PATTERN.search(self.view, after, window) or _LFH_PATTERN.search(self.view, slot.data_start)
         return match.start() if match else -1
 
