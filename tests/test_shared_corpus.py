@@ -1,0 +1,27 @@
+"""The real malformed and split-bundle files of ../shared/corpus (skipped where it is absent, as in a
+user's clone): every file gives a result or a one-line error, never an internal error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from auditor.limits import Limits
+from auditor.pipeline import audit_path
+
+CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
+FILES = sorted(p for folder in ("malformed", "split-bundle") for p in (CORPUS / folder).glob("*")) if CORPUS.is_dir() else []
+
+
+@pytest.mark.skipif(not FILES, reason="../shared/corpus is not present")
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_real_hostile_file_gives_result_or_one_line_error(rules, path: Path) -> None:
+    result = audit_path(str(path), rules, Limits())
+    assert result.error_kind != "internal-error", result.error
+    if result.ok:
+        assert result.score is not None
+        if result.facts.anti_analysis or not result.facts.assessable:
+            assert result.score.band != "none", "tampered or unreadable apps are never reported clean"
+    else:
+        assert result.error and "\n" not in result.error
