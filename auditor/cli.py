@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,8 @@ RULES_OPTION = click.option("--rules", "rule_dirs", multiple=True, type=click.Pa
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here instead of stdout.")
 @RULES_OPTION
 @click.option("--fail-on", type=click.Choice(BANDS[1:]), help="Exit 1 when an app reaches this band.")
+@click.option("--baseline", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="An earlier JSON/JSONL report: its findings are accepted, --fail-on counts only new ones.")
 @click.option("--policy", "policy_spec", default="", help="Policy ids (comma-separated) or 'all'.")
 @click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True)
 @click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes (default: one per core).")
@@ -81,13 +84,18 @@ RULES_OPTION = click.option("--rules", "rule_dirs", multiple=True, type=click.Pa
 @click.option("--debug", is_flag=True, help="Run in one process and show tracebacks of internal errors.")
 @click.pass_context
 def scan(ctx: click.Context, paths: tuple[Path, ...], fmt: str, output: Path | None, rule_dirs: tuple[Path, ...],
-         fail_on: str | None, policy_spec: str, lang: str, jobs: int | None, timeout: float, max_memory: int,
+         fail_on: str | None, baseline: Path | None, policy_spec: str, lang: str, jobs: int | None, timeout: float, max_memory: int,
          max_unpacked: int, max_ratio: int, max_entries: int, max_dex: int, max_nesting: int, no_cache: bool, debug: bool) -> None:
     """Audit APK files, split bundles (.xapk .apks .apkm) and folders of them."""
+    from auditor.baseline import BaselineError, has_new_exposure, load_baseline
     from auditor.executors import Task
     from auditor.policy import select
 
     rules = _load_rules(rule_dirs)
+    try:
+        known = load_baseline(baseline) if baseline is not None else None
+    except BaselineError as exc:
+        raise click.BadParameter(exc.message, param_hint="--baseline") from None
     try:
         policy_ids = select(rules, policy_spec)
     except KeyError as exc:
@@ -98,14 +106,23 @@ def scan(ctx: click.Context, paths: tuple[Path, ...], fmt: str, output: Path | N
     task = Task(rules, limits, policy_ids, debug)
     options = RenderOptions(verbose=ctx.obj["verbose"] > 0, lang=lang)
     outcome = _run_scan(inputs, missing, task, jobs, fmt, output, options, show_progress=not ctx.obj["quiet"],
-                        use_cache=not no_cache and not debug)
-    ctx.exit(exit_code([(r.ok, r.score.band if r.score else None) for r in outcome.results]
-                       + [(line.get("status") == "ok", line.get("band")) for line in outcome.resumed], fail_on))
+                        use_cache=not no_cache and not debug, known=known)
+    counted = [(r.ok, r.score.band if r.score and (known is None or has_new_exposure(r)) else None) for r in outcome.results]
+    counted += [(line.get("status") == "ok", line.get("band") if known is None or _new_in_line(line) else None)
+                for line in outcome.resumed]
+    ctx.exit(exit_code(counted, fail_on))
+
+
+def _new_in_line(line: dict[str, Any]) -> bool:
+    """A resumed JSONL line (already marked against the baseline) with new findings that add points."""
+    findings = line.get("findings") or []
+    return any(f.get("baseline_state") == "new" and f.get("points", 0) > 0 for f in findings if isinstance(f, dict))
 
 
 def _run_scan(inputs: list[str], missing: list[str], task: Any, jobs: int | None, fmt: str, output: Path | None,
-              options: RenderOptions, show_progress: bool, use_cache: bool) -> Any:
+              options: RenderOptions, show_progress: bool, use_cache: bool, known: set[tuple[str, str]] | None) -> Any:
     """Stream JSONL as results arrive (resuming an existing -o file); render other formats at the end."""
+    from auditor.baseline import mark
     from auditor.executors.local import LocalExecutor
     from auditor.formats.jsonl import line
     from auditor.formats.serialize import report_header
@@ -121,6 +138,8 @@ def _run_scan(inputs: list[str], missing: list[str], task: Any, jobs: int | None
         cache, cache_key = ResultCache(), make_key(rules.digest, task.policy_ids, task.limits)
     if fmt != "jsonl":
         outcome = run_batch(inputs, missing, task, executor, cache=cache, cache_key=cache_key, show_progress=show_progress)
+        if known is not None:
+            outcome = replace(outcome, results=[mark(r, known) for r in outcome.results])
         report = Report(__version__, rules.digest, rules.infos(), tuple(outcome.results))
         _write(formatter(fmt)(report, options), output)
         return outcome
@@ -131,7 +150,7 @@ def _run_scan(inputs: list[str], missing: list[str], task: Any, jobs: int | None
         handle.write("\n")  # a killed run may have left half a line: start the next one clean
     try:
         def emit(result: Any) -> None:
-            handle.write(line(result, header))
+            handle.write(line(mark(result, known) if known is not None else result, header))
             handle.flush()
 
         return run_batch(inputs, missing, task, executor, cache=cache, cache_key=cache_key, resume=resume,

@@ -165,6 +165,8 @@ class Finding:
     confidence: str
     points: int
     evidence: tuple[Evidence, ...]
+    baseline_state: str | None = None
+    """With --baseline: "new" or "unchanged" (already recorded for this package); else None."""
 
 
 @dataclass(frozen=True)

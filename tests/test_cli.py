@@ -105,3 +105,27 @@ def test_cache_serves_a_rerun_and_can_be_cleared(tmp_path: Path, monkeypatch) ->
     assert "removed 0 cached result" in run("cache", "clear").output
     run("scan", "--jobs", "1", "--no-cache", UPLOAD)
     assert "removed 0 cached result" in run("cache", "clear").output
+
+
+def test_baseline_fails_only_on_new_findings(tmp_path: Path) -> None:
+    v1 = str(FIXTURES / "apk" / "app_v1.apk")
+    v2 = str(FIXTURES / "apk" / "app_v2.apk")
+    baseline = tmp_path / "baseline.json"
+    run("scan", "--jobs", "1", "-f", "json", "-o", str(baseline), v2)
+    same = run("scan", "--jobs", "1", "--fail-on", "low", "--baseline", str(baseline), "-f", "json", v2)
+    assert same.exit_code == 0, "everything v2 has is already in the baseline"
+    states = {f["baseline_state"] for f in json.loads(same.stdout)["apps"][0]["findings"]}
+    assert states == {"unchanged"}
+    older = tmp_path / "older.json"
+    run("scan", "--jobs", "1", "-f", "json", "-o", str(older), v1)
+    grown = run("scan", "--jobs", "1", "--fail-on", "low", "--baseline", str(older), "-f", "sarif", v2)
+    assert grown.exit_code == 1
+    sarif = json.loads(grown.stdout)
+    assert {r.get("baselineState") for r in sarif["runs"][0]["results"]} >= {"new", "unchanged"}
+
+
+def test_unreadable_baseline_is_a_usage_error(tmp_path: Path) -> None:
+    bad = tmp_path / "b.json"
+    bad.write_text("not json\n{")
+    result = CliRunner().invoke(main, ["scan", "--baseline", str(bad), BENIGN])
+    assert result.exit_code == 2 and "--baseline" in result.output

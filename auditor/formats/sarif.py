@@ -142,7 +142,10 @@ def _finding_result(r: AppResult, f: Finding, index: dict[str, int], lang: str) 
     assert r.facts is not None
     message = text("sarif.result", lang, title=f.title, package=r.facts.manifest.package)
     props = {"confidence": f.confidence, "points": f.points, "channel": f.channel, "severity": f.severity}
-    return _result(r, f.rule_id, _level(f.severity), message, f.evidence, index, props)
+    result = _result(r, f.rule_id, _level(f.severity), message, f.evidence, index, props)
+    if f.baseline_state:
+        result["baselineState"] = f.baseline_state
+    return result
 
 
 def _policy_results(r: AppResult, v: PolicyVerdict, index: dict[str, int], lang: str) -> list[dict[str, Any]]:

@@ -51,7 +51,8 @@ def app_dict(r: AppResult) -> dict[str, Any]:
         "sdks": [{"name": s.name, "category": s.category, "prefix": s.prefix} for s in facts.code.sdks] if facts else [],
         "findings": [
             {"rule_id": f.rule_id, "title": f.title, "channel": f.channel, "severity": f.severity,
-             "confidence": f.confidence, "points": f.points, "evidence": [evidence_dict(e) for e in f.evidence]}
+             "confidence": f.confidence, "points": f.points, "evidence": [evidence_dict(e) for e in f.evidence],
+             **({"baseline_state": f.baseline_state} if f.baseline_state else {})}
             for f in r.findings
         ],
         "score_items": [{"rule_id": i.rule_id, "points": i.points} for i in r.score.items] if r.score else [],
