@@ -25,3 +25,13 @@ def test_real_hostile_file_gives_result_or_one_line_error(rules, path: Path) -> 
             assert result.score.band != "none", "tampered or unreadable apps are never reported clean"
     else:
         assert result.error and "\n" not in result.error
+
+
+OBAD = CORPUS / "other-malware" / "obad_a.apk"
+
+
+@pytest.mark.skipif(not OBAD.is_file(), reason="../shared/corpus is not present")
+def test_string_encrypted_obad_is_flagged_and_not_assessable(rules) -> None:
+    result = audit_path(str(OBAD), rules, Limits())
+    assert "string_encryption" in result.facts.flags
+    assert not result.facts.assessable and result.score.band != "none"

@@ -18,6 +18,7 @@ import re
 import struct
 import zlib
 from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from auditor.dex.opcodes import INSN_UNITS, payload_units
@@ -325,6 +326,21 @@ class DexFile:
             return cached
         data = self.data
         out: list[Insn] = []
+        for pos, op in self._walk(code):
+            if op in _REF_OPS and pos + 4 <= code.end:
+                out.append(Insn(op, data[pos + 2] | (data[pos + 3] << 8), pos))
+            elif op == CONST_STRING_JUMBO and pos + 6 <= code.end:
+                out.append(Insn(op, struct.unpack_from("<I", data, pos + 2)[0], pos))
+        self._decoded[code.start] = out
+        return out
+
+    def opcodes(self, code: MethodCode) -> set[int]:
+        """Every opcode one method uses (payload pseudo-instructions excluded)."""
+        return {op for _pos, op in self._walk(code)}
+
+    def _walk(self, code: MethodCode) -> Iterator[tuple[int, int]]:
+        """(offset, opcode) of each real instruction of a method, stepping over switch/array payloads."""
+        data = self.data
         pos, end = code.start, code.end
         while pos + 2 <= end:
             op = data[pos]
@@ -332,13 +348,21 @@ class DexFile:
                 units = payload_units(data, pos)
             else:
                 units = INSN_UNITS[op]
-                if op in _REF_OPS and pos + 4 <= end:
-                    out.append(Insn(op, data[pos + 2] | (data[pos + 3] << 8), pos))
-                elif op == CONST_STRING_JUMBO and pos + 6 <= end:
-                    out.append(Insn(op, struct.unpack_from("<I", data, pos + 2)[0], pos))
+                yield pos, op
             pos += 2 * max(units, 1)
-        self._decoded[code.start] = out
-        return out
+
+    def proto_ids_matching(self, returns: str, params: set[tuple[str, ...]]) -> set[int]:
+        """Proto ids with this return type and one of these parameter lists (type descriptors)."""
+        found = set()
+        for idx in range(self._proto_ids_size):
+            _shorty, return_idx, params_off = struct.unpack_from("<III", self.data, self._proto_ids_off + 12 * idx)
+            if self.type_name(return_idx) == returns and tuple(map(self.type_name, self._type_list(params_off))) in params:
+                found.add(idx)
+        return found
+
+    def method_ids_with_proto(self, protos: set[int]) -> list[int]:
+        raw = self.data[self._method_ids_off:self._method_ids_off + 8 * self._method_ids_size]
+        return [i for i, (_c, proto, _n) in enumerate(struct.iter_unpack("<HHI", raw)) if proto in protos]
 
     def find_sites(self, ops: bytes, indices: set[int]) -> list[tuple[MethodCode, Insn]]:
         """Instructions with one of `ops` naming one of `indices`, confirmed by decoding."""

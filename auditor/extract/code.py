@@ -41,6 +41,25 @@ ENCRYPTED_ENTROPY = 7.5
 """Bits per byte above which an unrecognised asset is taken to be encrypted or compressed."""
 
 
+DECRYPTOR_PARAMS = {("Ljava/lang/String;",), ("[B",), ("[C",), ("I",), ("Ljava/lang/String;", "I"), ("I", "I"),
+                    ("I", "I", "I"), ("Ljava/lang/String;", "Ljava/lang/String;"), ("[B", "[B")}
+"""Parameter lists of the String-returning helpers that string encryptors generate (Obad: oCIlCll(III)String)."""
+ARRAY_READS = frozenset(range(0x44, 0x4B))
+"""aget and its typed forms: ciphers walk a key or ciphertext array."""
+TRANSFORMS = frozenset({0x97, 0xB7, 0xD7, 0xDF, 0x8D, 0x8E})
+"""xor-int (all forms), int-to-byte and int-to-char: the arithmetic that turns ciphertext into characters."""
+LITERAL_OPS = {1: frozenset({0x12}), 2: frozenset({0x13, 0x1A}), 3: frozenset({0x14, 0x1B})}
+"""Constant loads by width in code units (const/4; const/16, const-string; const, const-string/jumbo)."""
+MIN_LITERAL_CALLS = 8
+"""Calls with a literal argument (an encrypted string or its index) it takes before routines count as a decryptor."""
+MAX_DECRYPTOR_CANDIDATES = 300
+
+
+def called_with_literal(data: bytes, invoke_at: int) -> bool:
+    """Whether the instruction just before an invoke loads a constant (the encrypted string or its index)."""
+    return any(invoke_at - 2 * units >= 0 and data[invoke_at - 2 * units] in ops for units, ops in LITERAL_OPS.items())
+
+
 def entropy(sample: bytes) -> float:
     """Shannon entropy of a byte string, in bits per byte."""
     if not sample:
@@ -285,7 +304,34 @@ class CodeScan:
 
     def hiding(self, pieces: list[ApkPiece]) -> tuple[Evidence, ...]:
         return (*self._packers(pieces), *self._dynamic_loading(), *self._reflection(),
-                *self._hidden_dex(), *self._obfuscation(), *self._tampered_dex())
+                *self._hidden_dex(), *self._obfuscation(), *self._string_decryptors(), *self._tampered_dex())
+
+    def _string_decryptors(self) -> list[Evidence]:
+        """App routines that turn a literal (string, bytes or index) into a String by array arithmetic.
+
+        Each candidate returns a String from ints, strings or arrays, reads array elements and
+        transforms them (XOR, int-to-char); it counts when its call sites pass literal constants,
+        as generated string-encryption code does (ordinary helpers are called on variables).
+        """
+        found = []
+        for index, unit in enumerate(self.units):
+            dex = unit.dex
+            protos = dex.proto_ids_matching("Ljava/lang/String;", DECRYPTOR_PARAMS)
+            defined = {c.method_idx: c for codes in dex.class_methods().values() for c in codes} if protos else {}
+            candidates = [c for m in dex.method_ids_with_proto(protos) if (c := defined.get(m)) is not None
+                          and self.origin((index, c.start)).kind == "app"][:MAX_DECRYPTOR_CANDIDATES]
+            candidates = [c for c in candidates if (ops := dex.opcodes(c)) & ARRAY_READS and ops & TRANSFORMS]
+            literal_calls: dict[int, int] = defaultdict(int)
+            for _code, insn in dex.find_sites(INVOKE_OPS, {c.method_idx for c in candidates}):
+                literal_calls[insn.index] += called_with_literal(dex.data, insn.offset)
+            total = sum(literal_calls.values())
+            if total >= MIN_LITERAL_CALLS:
+                top = max(literal_calls, key=literal_calls.__getitem__)
+                routines = sum(1 for n in literal_calls.values() if n)
+                found.append(Evidence("string_encryption",
+                                      f"{routines} string decryption routine(s) called {total} times with literal arguments",
+                                      dex.method_signature(top), unit.split, self.origin((index, defined[top].start))))
+        return found
 
     def _tampered_dex(self) -> list[Evidence]:
         """Dex files whose header checksum does not match: edited after build, or built to break tools."""

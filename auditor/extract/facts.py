@@ -76,7 +76,7 @@ def _flags(manifest: ManifestFacts, code: CodeFacts, rules: RuleSet, anomalies: 
         send += [Evidence("permission", p.name, None, p.split) for p in manifest.permissions
                  if p.name == "android.permission.SEND_SMS"]
     flags["sms_send"] = tuple(send)
-    for kind in ("packer", "dynamic_loading", "reflection", "hidden_dex", "obfuscation"):
+    for kind in ("packer", "dynamic_loading", "reflection", "hidden_dex", "obfuscation", "string_encryption"):
         flags[kind] = tuple(e for e in code.hiding if e.kind == kind)
     flags["anti_analysis"] = (*anomalies, *(e for e in code.hiding if e.kind == "anti_analysis"))
     flags["not_assessable"] = tuple(Evidence("not_assessable", reason) for reason in assessability)
@@ -91,10 +91,12 @@ def _assessability(manifest: ManifestFacts, code: CodeFacts, has_code: bool,
     reasons += [f"dex file could not be read ({why})" for why in code.unreadable_dex]
     if has_code and code.dex_count == 0 and not code.unreadable_dex:
         reasons.append("no dex code found although the manifest declares code")
-    if any(e.kind == "obfuscation" for e in code.hiding):
+    hidden = {e.kind for e in code.hiding} & {"obfuscation", "string_encryption"}
+    if hidden:
+        what = "strings are encrypted" if "string_encryption" in hidden else "code is obfuscated"
         for name, state in channels.items():
             if state.level == "declared":
-                reasons.append(f"code is obfuscated: {name} permission requested but no code reading it is visible")
+                reasons.append(f"{what}: {name} permission requested but no code reading it is visible")
     return tuple(dict.fromkeys(reasons))
 
 
