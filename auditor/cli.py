@@ -12,7 +12,7 @@ import logging
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
@@ -62,7 +62,9 @@ RULES_OPTION = click.option("--rules", "rule_dirs", multiple=True, type=click.Pa
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--from-list", "from_list", type=click.File("r", encoding="utf-8"),
+              help="Also audit the paths listed in FILE, one per line ('-' reads stdin).")
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here instead of stdout.")
 @RULES_OPTION
@@ -72,6 +74,11 @@ RULES_OPTION = click.option("--rules", "rule_dirs", multiple=True, type=click.Pa
 @click.option("--policy", "policy_spec", default="", help="Policy ids (comma-separated) or 'all'.")
 @click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True)
 @click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes (default: one per core).")
+@click.option("--executor", "executor_kind", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="Analyse in processes on this machine (-j), or on a Dask cluster (--scheduler); see docs/scale.md.")
+@click.option("--scheduler", metavar="tcp://HOST:PORT", help="Dask scheduler address (with --executor dask).")
+@click.option("--read-bytes", is_flag=True,
+              help="With --executor dask: send each file's bytes to the workers instead of its path (no shared file system).")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=Limits.timeout, show_default=True, help="Seconds per file.")
 @click.option("--max-memory", type=click.IntRange(min=64), default=Limits.max_memory_mb, show_default=True, help="MiB per worker.")
 @click.option("--max-unpacked", type=click.IntRange(min=1), default=Limits.max_unpacked_bytes // MiB, show_default=True,
@@ -80,11 +87,14 @@ RULES_OPTION = click.option("--rules", "rule_dirs", multiple=True, type=click.Pa
 @click.option("--max-entries", type=click.IntRange(min=1), default=Limits.max_entries, show_default=True, help="Zip entries per archive.")
 @click.option("--max-dex", type=click.IntRange(min=1), default=Limits.max_dex_bytes // MiB, show_default=True, help="MiB per dex file.")
 @click.option("--max-nesting", type=click.IntRange(min=0), default=Limits.max_nesting, show_default=True, help="Bundle nesting depth.")
-@click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache (~/.cache/auditor; AUDITOR_CACHE_DIR overrides).")
+@click.option("--no-cache", is_flag=True,
+              help="Neither read nor write the result cache (~/.cache/auditor; AUDITOR_CACHE_DIR overrides). "
+                   "Off with --executor dask, where hashing every file on the client first would idle the cluster.")
 @click.option("--debug", is_flag=True, help="Run in one process and show tracebacks of internal errors.")
 @click.pass_context
-def scan(ctx: click.Context, paths: tuple[Path, ...], fmt: str, output: Path | None, rule_dirs: tuple[Path, ...],
-         fail_on: str | None, baseline: Path | None, policy_spec: str, lang: str, jobs: int | None, timeout: float, max_memory: int,
+def scan(ctx: click.Context, paths: tuple[Path, ...], from_list: TextIO | None, fmt: str, output: Path | None, rule_dirs: tuple[Path, ...],
+         fail_on: str | None, baseline: Path | None, policy_spec: str, lang: str, jobs: int | None,
+         executor_kind: str, scheduler: str | None, read_bytes: bool, timeout: float, max_memory: int,
          max_unpacked: int, max_ratio: int, max_entries: int, max_dex: int, max_nesting: int, no_cache: bool, debug: bool) -> None:
     """Audit APK files, split bundles (.xapk .apks .apkm) and folders of them."""
     from auditor.baseline import BaselineError, has_new_exposure, load_baseline
@@ -102,11 +112,20 @@ def scan(ctx: click.Context, paths: tuple[Path, ...], fmt: str, output: Path | N
         raise click.BadParameter(f"unknown policy {exc.args[0]} (see 'auditor policies list')", param_hint="--policy") from None
     limits = Limits(max_unpacked_bytes=max_unpacked * MiB, max_ratio=max_ratio, max_entries=max_entries,
                     max_dex_bytes=max_dex * MiB, max_nesting=max_nesting, timeout=timeout, max_memory_mb=max_memory)
-    inputs, missing = collect_inputs(paths)
+    if not paths and from_list is None:
+        raise click.UsageError("give at least one PATH, or --from-list FILE")
+    listed = tuple(Path(entry) for entry in (raw.rstrip("\r\n") for raw in from_list) if entry) if from_list else ()
+    inputs, missing = collect_inputs(paths + listed)
     task = Task(rules, limits, policy_ids, debug)
     options = RenderOptions(verbose=ctx.obj["verbose"] > 0, lang=lang)
-    outcome = _run_scan(inputs, missing, task, jobs, fmt, output, options, show_progress=not ctx.obj["quiet"],
-                        use_cache=not no_cache and not debug, known=known)
+    executor = _make_executor(executor_kind, jobs, scheduler, read_bytes)
+    try:
+        outcome = _run_scan(inputs, missing, task, executor, fmt, output, options, show_progress=not ctx.obj["quiet"],
+                            use_cache=not no_cache and not debug and executor_kind == "local", known=known)
+    finally:
+        close = getattr(executor, "close", None)
+        if close is not None:
+            close()
     counted = [(r.ok, r.score.band if r.score and (known is None or has_new_exposure(r)) else None) for r in outcome.results]
     counted += [(line.get("status") == "ok", line.get("band") if known is None or _new_in_line(line) else None)
                 for line in outcome.resumed]
@@ -119,16 +138,34 @@ def _new_in_line(line: dict[str, Any]) -> bool:
     return any(f.get("baseline_state") == "new" and f.get("points", 0) > 0 for f in findings if isinstance(f, dict))
 
 
-def _run_scan(inputs: list[str], missing: list[str], task: Any, jobs: int | None, fmt: str, output: Path | None,
+def _make_executor(kind: str, jobs: int | None, scheduler: str | None, read_bytes: bool) -> Any:
+    """The executor --executor asks for; a Dask cluster that cannot be used stops the run (exit 2) before any work."""
+    if kind == "local":
+        if scheduler or read_bytes:
+            raise click.UsageError("--scheduler and --read-bytes need --executor dask")
+        from auditor.executors.local import LocalExecutor
+
+        return LocalExecutor(jobs)
+    if not scheduler:
+        raise click.UsageError("--executor dask needs --scheduler tcp://HOST:PORT")
+    from auditor.executors.dask import DaskExecutor, DaskExecutorError
+
+    try:
+        return DaskExecutor(scheduler, read_bytes=read_bytes)
+    except DaskExecutorError as exc:
+        error = click.ClickException(str(exc))
+        error.exit_code = EXIT_ERROR
+        raise error from None
+
+
+def _run_scan(inputs: list[str], missing: list[str], task: Any, executor: Any, fmt: str, output: Path | None,
               options: RenderOptions, show_progress: bool, use_cache: bool, known: set[tuple[str, str]] | None) -> Any:
     """Stream JSONL as results arrive (resuming an existing -o file); render other formats at the end."""
     from auditor.baseline import mark
-    from auditor.executors.local import LocalExecutor
     from auditor.formats.jsonl import line
     from auditor.formats.serialize import report_header
     from auditor.run import resumable_lines, run_batch
 
-    executor = LocalExecutor(jobs)
     rules = task.rules
     cache: Any = None
     cache_key: Any = None

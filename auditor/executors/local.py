@@ -10,6 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import resource
+import signal
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from auditor.executors import Task
 from auditor.model import AppResult
 
 MiB = 1024 * 1024
+PR_SET_PDEATHSIG = 1
 
 
 def _limit_memory(max_memory_mb: int) -> None:
@@ -28,7 +30,20 @@ def _limit_memory(max_memory_mb: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to kill this worker when the parent dies, so a killed batch leaves no orphans
+    blocked on a pipe whose other end sibling workers still hold open."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass  # not Linux: workers still end when their pipe closes
+
+
 def _worker(conn: Connection, task: Task) -> None:
+    _die_with_parent()
     _limit_memory(task.limits.max_memory_mb)
     while True:
         job = conn.recv()
