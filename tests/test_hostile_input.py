@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 import time
 import zipfile
 import zlib
@@ -104,3 +105,18 @@ def test_bundle_nested_too_deep_is_refused(rules, tmp_path: Path) -> None:
 def test_disguised_files_are_one_line_errors(rules, tmp_path: Path, content: bytes, words: str) -> None:
     result = _audit(rules, tmp_path, content)
     assert result.status == "error" and words in result.error and "\n" not in result.error
+
+
+def test_unpacked_limit_counts_every_nested_archive(rules, tmp_path: Path) -> None:
+    """Six splits of 4 MiB dex each: each under the limit alone, together over it."""
+    dex = zipfile.ZipFile(BENIGN).read("classes.dex")
+    big_dex = dex + random.Random(7).randbytes(4 << 20)  # incompressible: only the total limit can stop it
+    split = _rezip(BENIGN, {"classes.dex": big_dex})
+    bundle = io.BytesIO()
+    with zipfile.ZipFile(bundle, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("toc.pb", b"")
+        for i in range(6):
+            archive.writestr(f"splits/s{i}-master.apk", split)
+    result = _audit(rules, tmp_path, bundle.getvalue(), "many.apks", Limits(max_unpacked_bytes=16 << 20))
+    assert result.status == "error" and "--max-unpacked" in result.error
+    assert _audit(rules, tmp_path, bundle.getvalue(), "many.apks", Limits(max_unpacked_bytes=256 << 20)).ok

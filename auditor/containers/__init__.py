@@ -56,7 +56,7 @@ def _open_bundle(archive: ZipArchive, layout: BundleLayout, limits: Limits, dept
     pieces = []
     for name in layout.apk_entries(archive.names()):
         data = archive.read(name)
-        inner = ZipArchive.from_bytes(data, limits, label=name)
+        inner = ZipArchive.from_bytes(data, limits, label=name, budget=archive.budget)
         inner_names = inner.names()
         if MANIFEST in inner_names:
             pieces.append(ApkPiece(name, data, inner))

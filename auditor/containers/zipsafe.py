@@ -100,6 +100,13 @@ class ZipAnomaly:
     detail: str
 
 
+@dataclass(slots=True)
+class UnpackBudget:
+    """Bytes unpacked so far from one input, shared by the archives nested in it (mutable on purpose)."""
+
+    used: int = 0
+
+
 @dataclass(frozen=True, slots=True)
 class ZipEntry:
     """An entry as the central directory (or, when recovered, its local header) describes it.
@@ -604,6 +611,7 @@ class ZipArchive:
         label: str,
         slots: dict[str, _Slot],
         anomalies: list[ZipAnomaly],
+        budget: UnpackBudget | None = None,
     ) -> None:
         self._view = view
         self._limits = limits
@@ -611,12 +619,15 @@ class ZipArchive:
         self._slots = slots
         self._anomalies = list(dict.fromkeys(anomalies))
         self._seen = set(self._anomalies)
-        self._unpacked = 0
+        self.budget = budget or UnpackBudget()
 
     @classmethod
-    def from_bytes(cls, data: bytes | memoryview, limits: Limits, *, label: str = "") -> ZipArchive:
+    def from_bytes(cls, data: bytes | memoryview, limits: Limits, *, label: str = "",
+                   budget: UnpackBudget | None = None) -> ZipArchive:
         """Parse the structure of `data` without decompressing anything.
 
+        Pass the outer archive's `budget` when opening an archive nested in it, so that
+        --max-unpacked bounds everything one input unpacks to, however deep the nesting.
         Raises NotAnAndroidPackage when there is no zip structure at all, CorruptArchive when
         nothing can be located, and LimitExceeded when there are more entries than allowed.
         """
@@ -624,7 +635,7 @@ class ZipArchive:
         where = f"{label}: " if label else ""
         parser = _Parser(view, limits, where)
         slots = parser.parse()
-        return cls(view, limits, label, slots, parser.anomalies)
+        return cls(view, limits, label, slots, parser.anomalies, budget)
 
     @property
     def anomalies(self) -> list[ZipAnomaly]:
@@ -665,7 +676,7 @@ class ZipArchive:
         else:
             data = self._decode(slot, guard)
             self._check_crc(slot.entry, data)
-        self._unpacked += len(data)
+        self.budget.used += len(data)
         return data
 
     def _note(self, kind: str, detail: str) -> None:
@@ -678,7 +689,7 @@ class ZipArchive:
         """The tightest of the caller's ceiling and what is left of the archive's budget."""
         label = f"{self._where}entry {name!r}"
         budget = self._limits.max_unpacked_bytes
-        remaining = max(0, budget - self._unpacked)
+        remaining = max(0, budget - self.budget.used)
         if max_bytes is not None and max_bytes <= remaining:
             message = f"{label} unpacks to more than {max_bytes} bytes (limit {limit_name})"
         else:
