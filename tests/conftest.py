@@ -28,6 +28,14 @@ def private_cache_dir(tmp_path_factory: pytest.TempPathFactory):
         os.environ["AUDITOR_CACHE_DIR"] = previous
 
 
+def rules_with_policy(factory: pytest.TempPathFactory, policy_yaml: str) -> RuleSet:
+    """The built-in rules plus one test policy pack, so policy output does not depend on the shipped packs."""
+    root = factory.mktemp("rules")
+    (root / "policies").mkdir()
+    (root / "policies" / "test.yaml").write_text(policy_yaml, encoding="utf-8")
+    return load_ruleset((root,))
+
+
 @pytest.fixture(scope="session")
 def rules() -> RuleSet:
     return load_ruleset()

@@ -19,7 +19,8 @@ from auditor.formats import RenderOptions
 from auditor.model import AppResult, Report
 from auditor.reports import compare, diff
 from auditor.reports.scan import scan_report
-from auditor.ruleset.ruleset import RuleSet, load_ruleset
+from auditor.ruleset.ruleset import RuleSet
+from tests.conftest import rules_with_policy
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 APK = FIXTURES / "apk"
@@ -53,10 +54,7 @@ policy:
 
 @pytest.fixture(scope="module")
 def policy_rules(tmp_path_factory: pytest.TempPathFactory) -> RuleSet:
-    root = tmp_path_factory.mktemp("rules")
-    (root / "policies").mkdir()
-    (root / "policies" / "test.yaml").write_text(TEST_POLICY, encoding="utf-8")
-    return load_ruleset((root,))
+    return rules_with_policy(tmp_path_factory, TEST_POLICY)
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,8 @@ from auditor.formats import markdown as md_format
 from auditor.formats import sarif as sarif_format
 from auditor.model import AppResult, Report
 from auditor.reports.scan import scan_report
-from auditor.ruleset.ruleset import RuleSet, load_ruleset
+from auditor.ruleset.ruleset import RuleSet
+from tests.conftest import rules_with_policy
 
 TESTS = Path(__file__).resolve().parent
 FIXTURES = TESTS / "fixtures"
@@ -70,11 +71,7 @@ policy:
 
 @pytest.fixture(scope="session")
 def policy_rules(tmp_path_factory: pytest.TempPathFactory) -> RuleSet:
-    """The built-in rules plus one test policy, so policy output does not depend on the shipped packs."""
-    root = tmp_path_factory.mktemp("rules")
-    (root / "policies").mkdir()
-    (root / "policies" / "test.yaml").write_text(TEST_POLICY, encoding="utf-8")
-    return load_ruleset((root,))
+    return rules_with_policy(tmp_path_factory, TEST_POLICY)
 
 
 @pytest.fixture(scope="module")
