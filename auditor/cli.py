@@ -24,7 +24,7 @@ from auditor.i18n import LANGUAGES
 from auditor.inputs import collect_inputs
 from auditor.limits import Limits, MiB
 from auditor.model import BANDS, Report
-from auditor.ruleset.ruleset import RuleSet, load_ruleset, validate_dir
+from auditor.ruleset.ruleset import RuleSet, load_ruleset_cached, validate_dir
 
 EXIT_OK, EXIT_FAIL_ON, EXIT_ERROR = 0, 1, 2
 
@@ -33,7 +33,7 @@ log = logging.getLogger("auditor")
 
 def _load_rules(rule_dirs: tuple[Path, ...]) -> RuleSet:
     try:
-        return load_ruleset(rule_dirs)
+        return load_ruleset_cached(rule_dirs)
     except RuleError as exc:
         raise click.ClickException(f"invalid rules:\n{exc.message}") from exc
 
@@ -282,6 +282,8 @@ def cache_clear() -> None:
         count = store.clear()
     except sqlite3.OperationalError as exc:
         raise click.ClickException(f"cache {store.path} is busy ({exc}); retry when no scan is running") from exc
+    for pickled in store.path.parent.glob("ruleset-*.pickle"):
+        pickled.unlink(missing_ok=True)
     click.echo(f"removed {count} cached result(s) from {store.path}")
 
 

@@ -66,3 +66,20 @@ def _rule_cases():
 def test_rule_table(audit, rule_id: str, fixture: str, fires: bool) -> None:
     result = audit(f"apk/{fixture}.apk")
     assert (rule_id in {f.rule_id for f in result.findings}) is fires
+
+
+def test_cached_rule_set_follows_every_edit(tmp_path: Path, monkeypatch) -> None:
+    from auditor.ruleset.ruleset import load_ruleset_cached
+
+    monkeypatch.setenv("AUDITOR_CACHE_DIR", str(tmp_path / "cache"))
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    rule = ("rules:\n  - id: MY-RULE\n    title: My own rule\n    channel: contacts\n    severity: low\n"
+            "    points: {points}\n    when: {{declared: contacts}}\n    rationale: A rule of this team's own policy.\n"
+            "    sources: [internal]\n")
+    (mine / "r.yaml").write_text(rule.format(points=3))
+    first = load_ruleset_cached((mine,))
+    assert list((tmp_path / "cache").glob("ruleset-*.pickle"))
+    assert load_ruleset_cached((mine,)) == first
+    (mine / "r.yaml").write_text(rule.format(points=4))
+    assert load_ruleset_cached((mine,)).rule("MY-RULE").points == 4

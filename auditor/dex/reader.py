@@ -104,6 +104,7 @@ class DexFile:
         self._decoded: dict[int, list[Insn]] = {}
         self._method_keys: list[int] | None = None
         self._field_keys: list[int] | None = None
+        self._code_end = 0
 
     @property
     def checksum_ok(self) -> bool:
@@ -305,6 +306,7 @@ class DexFile:
         if self._code_index is None:
             codes = sorted((m for ms in self.class_methods().values() for m in ms), key=lambda m: m.start)
             self._code_index = ([m.start for m in codes], codes)
+            self._code_end = max((m.end for m in codes), default=0)
         return self._code_index
 
     def method_at(self, offset: int) -> MethodCode | None:
@@ -386,9 +388,13 @@ class DexFile:
         return hits
 
     def _candidate_methods(self, groups: list[tuple[bytes, set[int]]]) -> list[MethodCode]:
+        """Methods holding a byte pattern of one of the groups, searched only where code lies."""
+        starts, codes = self._code_ranges()
+        if not codes:
+            return []
         pattern = _site_pattern(groups)
         seen: dict[int, MethodCode] = {}
-        for match in pattern.finditer(self.data):
+        for match in pattern.finditer(self.data, starts[0], self._code_end):
             offset = match.start()
             if offset & 1:
                 continue

@@ -9,6 +9,8 @@ id replaces the built-in one.
 from __future__ import annotations
 
 import hashlib
+import os
+import pickle
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -226,3 +228,41 @@ def validate_dir(root: Path) -> list[str]:
     collector = _Collector()
     collector.read_dir(root)
     return collector.errors
+
+
+def _sources_digest(roots: tuple[Path, ...], tool: str) -> str:
+    """sha256 of every rule and schema file under `roots`, and of the tool that reads them."""
+    digest = hashlib.sha256(tool.encode())
+    for root in roots:
+        for path in sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml", ".json")):
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def load_ruleset_cached(extra_dirs: tuple[Path, ...] = ()) -> RuleSet:
+    """load_ruleset, served from a pickle in the user's cache folder while no rule, schema or code changed.
+
+    Parsing and schema-checking every file costs about a third of a CLI run's start-up; the
+    pickle is keyed by the bytes of every file read and by the package's source, so any edit
+    means a fresh load and check. Like the result cache, the pickle is the user's own local file.
+    """
+    from auditor.cache import default_cache_dir, tool_fingerprint
+
+    roots = (BUILTIN_DIR, *extra_dirs)
+    path = default_cache_dir() / f"ruleset-{_sources_digest(roots, tool_fingerprint())[:32]}.pickle"
+    try:
+        cached = pickle.loads(path.read_bytes())
+        if isinstance(cached, RuleSet):
+            return cached
+    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, IndexError, TypeError):
+        pass
+    rules = load_ruleset(extra_dirs)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_bytes(pickle.dumps(rules, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(temporary, path)
+    except OSError:
+        pass  # a read-only home only costs the next run its start-up time
+    return rules
+
