@@ -9,7 +9,6 @@ and tool version are already there, so every file ends up audited exactly once.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -42,17 +41,14 @@ class Outcome:
     resumed: list[dict[str, object]]
 
 
-def file_sha256(path: str) -> str | None:
-    import hashlib
+def _sha256_or_none(path: str) -> str | None:
+    """The file's sha256, or None when it cannot be read (it then gets its error from the audit)."""
+    from auditor.cache import file_sha256
 
-    digest = hashlib.sha256()
     try:
-        with open(path, "rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
+        return file_sha256(path)
     except OSError:
         return None
-    return digest.hexdigest()
 
 
 def resumable_lines(output: Path | None, rules_digest: str) -> dict[str, dict[str, object]]:
@@ -117,7 +113,7 @@ def run_batch(inputs: list[str], missing: list[str], task: Task, executor: Execu
         on_result(done[path])
         progress.step()
     for path in inputs:
-        digest = file_sha256(path) if (cache is not None or resume) else None
+        digest = _sha256_or_none(path) if (cache is not None or resume) else None
         if digest and resume and digest in resume:
             resumed.append(resume[digest])
             progress.step()
@@ -145,7 +141,3 @@ def _stream(executor: Executor, paths: list[str], task: Task) -> Iterable[AppRes
     if task.debug:
         return (task(p) for p in paths)
     return executor.run(paths, task)
-
-
-def default_jobs() -> int:
-    return os.cpu_count() or 1

@@ -126,10 +126,6 @@ class DexFile:
         return table
 
     @property
-    def method_count(self) -> int:
-        return int(self._method_ids_size)
-
-    @property
     def class_count(self) -> int:
         return int(self._class_defs_size)
 
@@ -171,9 +167,6 @@ class DexFile:
             return ("?", "?", "()?")
         class_idx, proto_idx, name_idx = struct.unpack_from("<HHI", self.data, self._method_ids_off + 8 * idx)
         return self.type_name(class_idx), self.string(name_idx), self.proto(proto_idx)
-
-    def method_class_idx(self, idx: int) -> int:
-        return int(struct.unpack_from("<H", self.data, self._method_ids_off + 8 * idx)[0])
 
     def method_signature(self, idx: int) -> str:
         cls, name, proto = self.method_ref(idx)
@@ -238,12 +231,6 @@ class DexFile:
             out.append(i)
             i += 1
         return out
-
-    def iter_method_ids(self) -> range:
-        return range(self._method_ids_size)
-
-    def iter_field_ids(self) -> range:
-        return range(self._field_ids_size)
 
     def class_defs(self) -> list[tuple[int, int, int, list[int]]]:
         """(class type idx, superclass type idx, class_data_off, interface type idxs) per class."""

@@ -230,9 +230,12 @@ def _unit_sites(index: int, unit: DexUnit, rules: RuleSet) -> list[Site]:
     entries = [e for e in rules.apis if e.kind in ("method", "field", "string")]
     dex = unit.dex
     methods, fields, strings = _targets(dex, entries)
-    groups = (
+    def field_text(idx: int) -> str:
+        return "{}->{}:{}".format(*dex.field_ref(idx))
+
+    groups: tuple[tuple[bytes, dict[int, ApiEntry], Callable[[int], str]], ...] = (
         (INVOKE_OPS, methods, dex.method_signature),
-        (FIELD_OPS, fields, lambda i: "{}->{}:{}".format(*dex.field_ref(i))),
+        (FIELD_OPS, fields, field_text),
         (STRING_OPS, strings, dex.string),
     )
     found = dex.find_sites_many([(ops, set(table)) for ops, table, _ in groups])

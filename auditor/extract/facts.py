@@ -6,7 +6,7 @@ This is the last step of fact extraction; rule evaluation reads only what is bui
 from __future__ import annotations
 
 from auditor.extract.manifest import PieceManifest
-from auditor.model import CHANNELS, AppFacts, ChannelState, CodeFacts, Evidence, ManifestFacts, Origin, PermissionUse
+from auditor.model import CHANNELS, AppFacts, ChannelState, CodeFacts, Evidence, ManifestFacts, PermissionUse
 from auditor.ruleset.ruleset import RuleSet
 
 
@@ -106,8 +106,3 @@ def assemble(manifest: ManifestFacts, code: CodeFacts, rules: RuleSet, anomalies
     assessability = _assessability(manifest, code, has_code, channels, base_present)
     flags = _flags(manifest, code, rules, anomalies, assessability)
     return AppFacts(manifest, code, channels, flags, assessability, anomalies)
-
-
-def describe_readers(state: ChannelState) -> list[Origin]:
-    """The distinct SDKs (not the app itself) whose code reads a channel."""
-    return [o for o in state.readers if o.kind == "sdk"]
