@@ -96,7 +96,7 @@ def confidence_of(evidence: tuple[Evidence, ...]) -> str:
 
 def finding(rule: Rule, evidence: tuple[Evidence, ...]) -> Finding:
     return Finding(rule.id, rule.title, rule.channel, rule.severity, rule.confidence or confidence_of(evidence),
-                   rule.points, evidence)
+                   rule.points, evidence, rule.title_zh)
 
 
 def evaluate(facts: AppFacts, rules: RuleSet) -> tuple[Finding, ...]:

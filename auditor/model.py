@@ -165,8 +165,13 @@ class Finding:
     confidence: str
     points: int
     evidence: tuple[Evidence, ...]
+    title_zh: str | None = None
     baseline_state: str | None = None
     """With --baseline: "new" or "unchanged" (already recorded for this package); else None."""
+
+    def title_in(self, lang: str) -> str:
+        """The title in `lang` where the rule provides one (zh-CN), else English."""
+        return self.title_zh if lang == "zh-CN" and self.title_zh else self.title
 
 
 @dataclass(frozen=True)

@@ -129,3 +129,8 @@ def test_unreadable_baseline_is_a_usage_error(tmp_path: Path) -> None:
     bad.write_text("not json\n{")
     result = CliRunner().invoke(main, ["scan", "--baseline", str(bad), BENIGN])
     assert result.exit_code == 2 and "--baseline" in result.output
+
+
+def test_chinese_table_uses_chinese_rule_titles() -> None:
+    out = run("-v", "scan", "--jobs", "1", "--lang", "zh-CN", UPLOAD).output
+    assert "代码读取通讯录并可将其发送出手机" in out and "通讯录" in out

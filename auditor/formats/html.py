@@ -156,7 +156,7 @@ def _sources(info: RuleInfo | None) -> str:
 
 def _finding(f: Finding, info: RuleInfo | None, lang: str) -> str:
     head = escape(text("finding.line", lang, severity=f.severity, confidence=f.confidence, rule_id=f.rule_id,
-                       points=f.points, title=f.title))
+                       points=f.points, title=f.title_in(lang)))
     shown = [_evidence(e) for e in f.evidence[:MAX_EVIDENCE_SHOWN]]
     if len(f.evidence) > MAX_EVIDENCE_SHOWN:
         shown.append(escape(text("report.evidence_more", lang, count=len(f.evidence) - MAX_EVIDENCE_SHOWN)))

@@ -74,7 +74,7 @@ def _evidence(e: Evidence) -> list[str]:
 
 def _finding(f: Finding, lang: str) -> list[str]:
     head = text("finding.line", lang, severity=f.severity, confidence=f.confidence, rule_id=f.rule_id,
-                points=f.points, title=md_text(f.title))
+                points=f.points, title=md_text(f.title_in(lang)))
     lines = [f"- {head}"]
     for e in f.evidence[:MAX_EVIDENCE_SHOWN]:
         lines += _evidence(e)

@@ -58,7 +58,7 @@ def _details(r: AppResult, lang: str) -> list[str]:
         lines.append("  " + text("not_assessable", lang, reasons="; ".join(map(terminal_safe, r.facts.assessability))))
     for f in r.findings:
         lines.append("  " + text("finding.line", lang, severity=f.severity, confidence=f.confidence,
-                                 rule_id=f.rule_id, points=f.points, title=f.title))
+                                 rule_id=f.rule_id, points=f.points, title=f.title_in(lang)))
         for e in f.evidence[:MAX_EVIDENCE_SHOWN]:
             where = f" @ {terminal_safe(e.location)}" if e.location else ""
             split = f" [split {terminal_safe(e.split)}]" if e.split else ""
