@@ -10,6 +10,7 @@ import hashlib
 import multiprocessing
 import os
 import pickle
+import random
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import replace
@@ -35,6 +36,11 @@ FIXTURES = Path(__file__).parent / "fixtures" / "apk"
 SHA = "ab" * 32
 KEY = CacheKey("sha256:rules", "0.1.0+test", "policies=;unpacked=1")
 
+
+
+def noise(size: int) -> bytes:
+    """Incompressible but repeatable bytes (seeded by size), so every CI run sees the same input."""
+    return random.Random(size).randbytes(size)
 
 def _ok(path: str = "/data/apps/app.apk", sha256: str = SHA) -> AppResult:
     return AppResult(path, sha256, "apk", "ok", score=Score(42, "medium"), elapsed=1.5)
@@ -191,7 +197,7 @@ def test_results_without_sha_not_cached() -> None:
 
 
 def test_file_sha256_streams(tmp_path: Path) -> None:
-    data = os.urandom(3 * 1024 * 1024 + 17)  # spans several 1 MiB chunks
+    data = noise(3 * 1024 * 1024 + 17)  # spans several 1 MiB chunks
     path = tmp_path / "big.bin"
     path.write_bytes(data)
     assert file_sha256(str(path)) == hashlib.sha256(data).hexdigest()
