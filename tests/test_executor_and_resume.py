@@ -38,7 +38,7 @@ def test_hang_and_crash_cost_one_file_each(rules, tmp_path: Path) -> None:
     task = SlowOrDyingTask(rules, replace(Limits(), timeout=1.0))
     started = time.monotonic()
     results = {r.input: r for r in LocalExecutor(2).run([str(hang), good, str(die), good + ""], task)}
-    assert time.monotonic() - started < 20
+    assert time.monotonic() - started < 45, "the 60 s hang was cut by --timeout, not waited out"
     assert results[str(hang)].error_kind == "limit-exceeded" and "--timeout" in results[str(hang)].error
     assert results[str(die)].error_kind == "worker-died"
     assert results[good].ok

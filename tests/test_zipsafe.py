@@ -562,50 +562,48 @@ def bomb_stream() -> bytes:
     return zero_bomb_stream(10)
 
 
-def _refusal(archive: ZipArchive, name: str, **kwargs: int) -> tuple[str, float, int]:
+def _refusal(archive: ZipArchive, name: str, **kwargs: int) -> tuple[str, int]:
+    """The LimitExceeded message and the peak of traced memory while the read was refused."""
     tracemalloc.start()
-    started = time.perf_counter()
     try:
         with pytest.raises(LimitExceeded) as refused:
             archive.read(name, **kwargs)
-        elapsed = time.perf_counter() - started
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    return str(refused.value), elapsed, peak
+    return str(refused.value), peak
 
 
 def test_zip_bomb_with_lying_size_is_refused_fast_and_small(bomb_stream: bytes) -> None:
     assert 9 * MiB < len(bomb_stream) < 12 * MiB  # ~10 MB that would inflate to 10 GiB
     data = build([Raw(b"classes.dex", bomb_stream, method=8, usize=4 * MiB, crc=0)])
     archive = ZipArchive.from_bytes(data, LIMITS)
-    message, elapsed, peak = _refusal(archive, "classes.dex")
+    message, peak = _refusal(archive, "classes.dex")
     assert "(limit --max-ratio=200)" in message and "'classes.dex'" in message
-    assert elapsed < 0.5
-    assert peak < 16 * MiB
+    assert peak < 16 * MiB  # stopped after about one chunk: memory, not wall time, is the repeatable proof
 
 
 def test_zip_bomb_with_honest_zip64_size_is_refused_before_inflating(bomb_stream: bytes) -> None:
     bomb = Raw(b"classes.dex", bomb_stream, method=8, usize=10 * 1024 * MiB, crc=0, zip64=True)
     archive = ZipArchive.from_bytes(build([bomb]), LIMITS)
     assert archive.entries()[0].uncompressed_size == 10 * 1024 * MiB
-    message, elapsed, _ = _refusal(archive, "classes.dex")
-    assert "(limit --max-unpacked: " in message and elapsed < 0.1
+    message, peak = _refusal(archive, "classes.dex")
+    assert "(limit --max-unpacked: " in message and peak < 4 * MiB
 
 
 def test_bomb_under_the_ratio_limit_hits_the_unpacked_budget(bomb_stream: bytes) -> None:
     limits = Limits(max_ratio=10**6, max_unpacked_bytes=8 * MiB)
     data = build([Raw(b"classes.dex", bomb_stream, method=8, usize=MiB, crc=0)])
-    message, elapsed, peak = _refusal(ZipArchive.from_bytes(data, limits), "classes.dex")
+    message, peak = _refusal(ZipArchive.from_bytes(data, limits), "classes.dex")
     assert f"(limit --max-unpacked: {8 * MiB} bytes)" in message
-    assert elapsed < 0.5 and peak < 24 * MiB
+    assert peak < 24 * MiB
 
 
 def test_max_bytes_is_enforced_while_streaming() -> None:
     content = binascii.hexlify(noise(3 * MiB // 2))  # compresses about 2:1
     stream = zlib.compress(content)[2:-4]
     archive = ZipArchive.from_bytes(build([Raw(b"a.dex", stream, 8, usize=1000)]), LIMITS)
-    message, _, _ = _refusal(archive, "a.dex", max_bytes=2 * MiB)
+    message, _ = _refusal(archive, "a.dex", max_bytes=2 * MiB)
     assert f"more than {2 * MiB} bytes (limit max_bytes)" in message
     assert len(archive.read("a.dex", max_bytes=4 * MiB)) == 3 * MiB
 
