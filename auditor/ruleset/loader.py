@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from jsonschema import Draft202012Validator
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 from auditor.errors import RuleError
 
@@ -22,6 +24,8 @@ SCHEMA_DIR = Path(__file__).resolve().parent.parent.parent / "rules" / "schema"
 
 @cache
 def _validator(schema_name: str, schema_dir: Path = SCHEMA_DIR) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator  # imported only when rules are validated, not when served cached
+
     schema = json.loads((schema_dir / f"{schema_name}.schema.json").read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
