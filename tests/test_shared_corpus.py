@@ -35,3 +35,11 @@ def test_string_encrypted_obad_is_flagged_and_not_assessable(rules) -> None:
     result = audit_path(str(OBAD), rules, Limits())
     assert "string_encryption" in result.facts.flags
     assert not result.facts.assessable and result.score.band != "none"
+
+
+SMSBYPASS = CORPUS / "benign-contacts-sms" / "fdroid_souch.smsbypass_9.apk"
+
+
+@pytest.mark.skipif(not SMSBYPASS.is_file(), reason="../shared/corpus is not present")
+def test_version_name_given_as_a_string_resource_is_resolved(rules) -> None:
+    assert audit_path(str(SMSBYPASS), rules, Limits()).facts.manifest.version_name == "0.9"

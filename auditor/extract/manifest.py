@@ -120,8 +120,10 @@ def _parse_xml(raw: bytes, piece: str) -> tuple[Any, tuple[str, ...]]:
     return root, anomalies
 
 
-def resolve_label(piece: ApkPiece, label: str | None) -> str | None:
+def resolve_reference(piece: ApkPiece, label: str | None) -> str | None:
     """Turn '@7F0B001F' (or '@android:01040082') into the string it names, in the default configuration.
+
+    Used for the label and for versionName, which may also be a string resource.
 
     Our targeted reader (auditor/extract/arsc.py) answers in microseconds; androguard's full
     ARSCParser, which costs seconds on large tables, is only the fallback for what it cannot read.
@@ -186,8 +188,8 @@ def read_piece_manifest(piece: ApkPiece, rules: RuleSet) -> PieceManifest:
         piece=piece.name,
         package=root.get("package") or "",
         split=split,
-        label=resolve_label(piece, label) if split is None else label,
-        version_name=_attr(root, "versionName"),
+        label=resolve_reference(piece, label) if split is None else label,
+        version_name=resolve_reference(piece, _attr(root, "versionName")) if split is None else _attr(root, "versionName"),
         version_code=_int(_attr(root, "versionCode")),
         min_sdk=_int(_attr(uses_sdk, "minSdkVersion")) if uses_sdk is not None else None,
         target_sdk=_int(_attr(uses_sdk, "targetSdkVersion")) if uses_sdk is not None else None,
