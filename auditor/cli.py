@@ -91,12 +91,16 @@ RULES_OPTION = click.option("--rules", "rule_dirs", multiple=True, type=click.Pa
               help="Neither read nor write the result cache (~/.cache/auditor; AUDITOR_CACHE_DIR overrides). "
                    "Off with --executor dask, where hashing every file on the client first would idle the cluster.")
 @click.option("--debug", is_flag=True, help="Run in one process and show tracebacks of internal errors.")
+@click.option("-v", "--verbose", "verbose_here", count=True, help="Same as auditor -v (users put it after 'scan' too).")
+@click.option("-q", "--quiet", "quiet_here", is_flag=True, help="Same as auditor -q.")
 @click.pass_context
 def scan(ctx: click.Context, paths: tuple[Path, ...], from_list: TextIO | None, fmt: str, output: Path | None, rule_dirs: tuple[Path, ...],
          fail_on: str | None, baseline: Path | None, policy_spec: str, lang: str, jobs: int | None,
          executor_kind: str, scheduler: str | None, read_bytes: bool, timeout: float, max_memory: int,
-         max_unpacked: int, max_ratio: int, max_entries: int, max_dex: int, max_nesting: int, no_cache: bool, debug: bool) -> None:
+         max_unpacked: int, max_ratio: int, max_entries: int, max_dex: int, max_nesting: int, no_cache: bool, debug: bool, verbose_here: int, quiet_here: bool) -> None:
     """Audit APK files, split bundles (.xapk .apks .apkm) and folders of them."""
+    ctx.obj["verbose"] += verbose_here
+    ctx.obj["quiet"] = ctx.obj["quiet"] or quiet_here
     from auditor.baseline import BaselineError, has_new_exposure, load_baseline
     from auditor.executors import Task
     from auditor.policy import select

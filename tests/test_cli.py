@@ -134,3 +134,8 @@ def test_unreadable_baseline_is_a_usage_error(tmp_path: Path) -> None:
 def test_chinese_table_uses_chinese_rule_titles() -> None:
     out = run("-v", "scan", "--jobs", "1", "--lang", "zh-CN", UPLOAD).output
     assert "代码读取通讯录并可将其发送出手机" in out and "通讯录" in out
+
+
+def test_verbose_and_quiet_also_work_after_scan() -> None:
+    assert "CEA-CONTACTS-UPLOAD" in run("scan", "--jobs", "1", UPLOAD, "-v").output
+    assert run("scan", "--jobs", "1", "-q", BENIGN).exit_code == 0
