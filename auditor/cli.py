@@ -97,7 +97,8 @@ RULES_OPTION = click.option("--rules", "rule_dirs", multiple=True, type=click.Pa
 def scan(ctx: click.Context, paths: tuple[Path, ...], from_list: TextIO | None, fmt: str, output: Path | None, rule_dirs: tuple[Path, ...],
          fail_on: str | None, baseline: Path | None, policy_spec: str, lang: str, jobs: int | None,
          executor_kind: str, scheduler: str | None, read_bytes: bool, timeout: float, max_memory: int,
-         max_unpacked: int, max_ratio: int, max_entries: int, max_dex: int, max_nesting: int, no_cache: bool, debug: bool, verbose_here: int, quiet_here: bool) -> None:
+         max_unpacked: int, max_ratio: int, max_entries: int, max_dex: int, max_nesting: int, no_cache: bool, debug: bool,
+         verbose_here: int, quiet_here: bool) -> None:
     """Audit APK files, split bundles (.xapk .apks .apkm) and folders of them."""
     ctx.obj["verbose"] += verbose_here
     ctx.obj["quiet"] = ctx.obj["quiet"] or quiet_here
