@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from auditor.containers import ApkPiece
 from auditor.dex.reader import CONST_STRING, CONST_STRING_JUMBO, FIELD_OPS, INVOKE_OPS, DexFile, DexFormatError
-from auditor.errors import LimitExceeded
+from auditor.errors import CorruptArchive
 from auditor.extract.paths import PathFinder
 from auditor.extract.program import DexUnit, Node, Program
 from auditor.limits import Limits
@@ -116,11 +116,9 @@ def _load_unit(piece: ApkPiece, name: str, split: str | None, limits: Limits, *,
     where = name if split is None else f"{split}:{name}"
     try:
         data = piece.archive.read(name, max_bytes=limits.max_dex_bytes, limit_name="--max-dex")
-    except LimitExceeded:
-        raise
-    except Exception as exc:
+    except CorruptArchive as exc:  # LimitExceeded propagates: the whole input is refused, naming the limit
         if not hidden:
-            unreadable.append(f"{where}: {getattr(exc, 'message', exc)}")
+            unreadable.append(f"{where}: {exc.message}")
         return None
     if hidden and not data.startswith(b"dex\n"):
         return None
