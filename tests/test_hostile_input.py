@@ -124,3 +124,15 @@ def test_unpacked_limit_counts_every_nested_archive(rules, tmp_path: Path) -> No
     result = _audit(rules, tmp_path, bundle.getvalue(), "many.apks", Limits(max_unpacked_bytes=16 << 20))
     assert result.status == "error" and "--max-unpacked" in result.error
     assert _audit(rules, tmp_path, bundle.getvalue(), "many.apks", Limits(max_unpacked_bytes=256 << 20)).ok
+
+
+def test_dex_wrapped_in_a_jar_in_assets_is_scanned(rules, tmp_path: Path) -> None:
+    payload = zipfile.ZipFile(FIXTURES / "apk" / "hidden_dex.apk").read("assets/payload.dex")
+    jar = io.BytesIO()
+    with zipfile.ZipFile(jar, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("classes.dex", payload)
+    result = _audit(rules, tmp_path, _rezip(BENIGN, {}, {"assets/payload.jar": jar.getvalue()}))
+    contacts = result.facts.channels["contacts"]
+    assert contacts.level == "upload"
+    assert any(e.dex == "assets/payload.jar!classes.dex" for e in contacts.evidence if e.kind != "permission")
+    assert "hidden_dex" in result.facts.flags

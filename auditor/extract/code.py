@@ -17,8 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from auditor.containers import ApkPiece
+from auditor.containers.zipsafe import ZipArchive
 from auditor.dex.reader import CONST_STRING, CONST_STRING_JUMBO, FIELD_OPS, INVOKE_OPS, DexFile, DexFormatError
-from auditor.errors import CorruptArchive
+from auditor.errors import CorruptArchive, NotAnAndroidPackage
 from auditor.extract.paths import PathFinder
 from auditor.extract.program import DexUnit, Node, Program
 from auditor.limits import Limits
@@ -97,13 +98,34 @@ def load_units(pieces: list[tuple[ApkPiece, str | None]], limits: Limits) -> tup
     for piece, split in pieces:
         names = piece.archive.names()
         main = sorted((n for n in names if is_main_dex(n)), key=_dex_order)
-        hidden = [n for n in names if n.endswith((".dex", ".jar", ".odex", ".bin", ".dat")) and not is_main_dex(n)
+        hidden = [n for n in names if n.endswith((".dex", ".odex", ".bin", ".dat")) and not is_main_dex(n)
                   and n.startswith(("assets/", "res/raw/"))]
         for name in main + hidden:
             unit = _load_unit(piece, name, split, limits, hidden=name not in main, unreadable=unreadable)
             if unit is not None:
                 units.append(unit)
+        units += _jar_units(piece, split, limits)
     return units, unreadable
+
+
+def _jar_units(piece: ApkPiece, split: str | None, limits: Limits) -> list[DexUnit]:
+    """Dex files inside jars or zips in assets and raw resources: the usual wrapping of a payload
+    that DexClassLoader loads. Opened in memory under the input's unpack budget, never extracted."""
+    units: list[DexUnit] = []
+    for name in piece.archive.names():
+        if not (name.startswith(("assets/", "res/raw/")) and name.endswith((".jar", ".zip", ".apk"))):
+            continue
+        try:
+            data = piece.archive.read(name, max_bytes=limits.max_dex_bytes, limit_name="--max-dex")
+            inner = ZipArchive.from_bytes(data, limits, label=name, budget=piece.archive.budget)
+        except (CorruptArchive, NotAnAndroidPackage):
+            continue  # not a readable jar: nothing hidden that we could scan
+        container = ApkPiece(name, data, inner)
+        for dex_name in sorted((n for n in inner.names() if n.endswith(".dex")), key=_dex_order):
+            unit = _load_unit(container, dex_name, split, limits, hidden=True, unreadable=[])
+            if unit is not None:
+                units.append(DexUnit(unit.dex, split, f"{name}!{dex_name}", hidden=True))
+    return units
 
 
 def _dex_order(name: str) -> int:
