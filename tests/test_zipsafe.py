@@ -732,3 +732,16 @@ def test_corpus_nul_in_entry_name_is_recorded() -> None:
 def test_corpus_non_zips_are_not_android_packages(name: str) -> None:
     with pytest.raises(NotAnAndroidPackage):
         _corpus_archive(name)
+
+
+def test_head_inflates_only_what_it_returns(bomb_stream: bytes) -> None:
+    archive = ZipArchive.from_bytes(build([Raw(b"assets/big", bomb_stream, method=8, usize=10 * 1024 * MiB, crc=0, zip64=True),
+                                           Raw(b"assets/plain", b"stored bytes" * 1000)]), LIMITS)
+    tracemalloc.start()
+    try:
+        head = archive.head("assets/big", 4096)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert head == b"\0" * 4096 and peak < 4 * MiB
+    assert archive.head("assets/plain", 12) == b"stored bytes"

@@ -700,6 +700,21 @@ class ZipArchive:
     def _raw(self, slot: _Slot, length: int) -> memoryview:
         return self._view[slot.data_start : slot.data_start + length]
 
+    def head(self, name: str, size: int = 4096) -> bytes:
+        """At most the first `size` bytes of an entry, inflating no more than that: enough to
+        recognise a file type without paying for the whole entry. Entries that are neither stored
+        nor deflated, or encrypted, fall back to a full read()."""
+        slot = self._slots[name]
+        entry = slot.entry
+        if slot.problem is not None or entry.flags & FLAG_ENCRYPTED or entry.method not in (STORED, DEFLATED):
+            return self.read(name)[:size]
+        if entry.method == STORED:
+            return bytes(self._raw(slot, min(size, entry.uncompressed_size)))
+        try:
+            return zlib.decompressobj(-15).decompress(self._raw(slot, entry.compressed_size), size)
+        except zlib.error as exc:
+            raise CorruptArchive(f"{self._where}entry {entry.name!r}: {exc}") from exc
+
     def _decode(self, slot: _Slot, guard: _Guard) -> bytes:
         entry = slot.entry
         if entry.method == STORED:

@@ -380,12 +380,12 @@ class CodeScan:
         found = []
         for piece in pieces:
             for entry in piece.archive.entries():
-                if not entry.name.startswith(("assets/", "res/raw/")) or not 1024 <= entry.uncompressed_size <= 8 << 20:
+                if not entry.name.startswith(("assets/", "res/raw/")) or entry.uncompressed_size < 1024:
                     continue
                 try:
-                    head = piece.archive.read(entry.name, max_bytes=64 << 20)[:4096]
-                except Exception:
-                    continue
+                    head = piece.archive.head(entry.name, 4096)  # inflates 4 KB, not the whole asset
+                except CorruptArchive:
+                    continue  # an unreadable asset is no evidence either way
                 if not head.startswith(KNOWN_MAGIC) and entropy(head) > ENCRYPTED_ENTROPY:
                     found.append(Evidence("packer", f"encrypted payload {entry.name} loaded at run time"))
         return found
