@@ -710,10 +710,17 @@ class ZipArchive:
             return self.read(name)[:size]
         if entry.method == STORED:
             return bytes(self._raw(slot, min(size, entry.uncompressed_size)))
+        raw = self._raw(slot, entry.compressed_size)
+        inflater = zlib.decompressobj(-15)
+        out, fed = b"", 0
         try:
-            return zlib.decompressobj(-15).decompress(self._raw(slot, entry.compressed_size), size)
+            while len(out) < size and fed < len(raw) and not inflater.eof:
+                chunk = raw[fed:fed + _IN_CHUNK]  # fed in chunks: zlib would copy all unused input otherwise
+                fed += len(chunk)
+                out += inflater.decompress(chunk, size - len(out))
         except zlib.error as exc:
             raise CorruptArchive(f"{self._where}entry {entry.name!r}: {exc}") from exc
+        return out
 
     def _decode(self, slot: _Slot, guard: _Guard) -> bytes:
         entry = slot.entry
