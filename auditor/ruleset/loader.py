@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 from auditor.errors import RuleError
 
-SCHEMA_DIR = Path(__file__).resolve().parent.parent.parent / "rules" / "schema"
+SCHEMA_DIR = (Path(__file__).parent.parent / "builtin_rules" / "schema").resolve()
 
 
 @cache

@@ -19,7 +19,8 @@ from auditor.errors import RuleError
 from auditor.model import RuleInfo
 from auditor.ruleset.loader import load_checked
 
-BUILTIN_DIR = Path(__file__).resolve().parent.parent.parent / "rules"
+BUILTIN_DIR = (Path(__file__).parent.parent / "builtin_rules").resolve()
+"""The rule set shipped with the tool: a link to the repository's rules/ in a checkout, a copy in a wheel."""
 
 CATALOG_SCHEMAS = {
     "apis.yaml": "apis",
