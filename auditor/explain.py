@@ -49,7 +49,8 @@ def _explain_permission(rules: RuleSet, entry: PermissionEntry, lang: str) -> li
 
 def _explain_rule(rules: RuleSet, rule: Rule, lang: str) -> list[Section]:
     title = rule.title_zh if lang == "zh-CN" and rule.title_zh else rule.title
-    sections: list[Section] = [(title, [rule.rationale]),
+    rationale = rule.rationale_zh if lang == "zh-CN" and rule.rationale_zh else rule.rationale
+    sections: list[Section] = [(title, [rationale]),
                                (text("explain.scoring", lang), [f"{rule.severity}, +{rule.points}"])]
     read_perms = [p for p in rules.permissions.values() if rule.channel and p.channel == rule.channel and p.access == "read"]
     for perm in read_perms[:1]:

@@ -35,3 +35,8 @@ def test_unknown_subject_is_a_usage_error() -> None:
 def test_policies_commands() -> None:
     assert "google-play-financial" in run("policies", "list").output
     assert "requirements" in run("policies", "show", "pk-secp-circular-15").output
+
+
+def test_every_rule_has_a_chinese_title_and_rationale(rules) -> None:
+    assert all(r.title_zh and r.rationale_zh for r in rules.rules)
+    assert "催收" in run("explain", "--lang", "zh-CN", "CEA-CONTACTS-UPLOAD").output

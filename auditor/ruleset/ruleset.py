@@ -95,6 +95,7 @@ class Rule:
     line: int
     confidence: str | None = None
     title_zh: str | None = None
+    rationale_zh: str | None = None
     tests: dict[str, Any] = field(default_factory=dict)
 
     def info(self) -> RuleInfo:
@@ -194,7 +195,8 @@ class _Collector:
                 id=raw["id"], title=raw["title"], channel=raw["channel"], severity=raw["severity"],
                 points=raw["points"], when=raw["when"], rationale=raw["rationale"].strip(),
                 sources=tuple(raw["sources"]), file=str(path), line=line,
-                confidence=raw.get("confidence"), title_zh=raw.get("title_zh"), tests=raw.get("tests", {}),
+                confidence=raw.get("confidence"), title_zh=raw.get("title_zh"), rationale_zh=raw.get("rationale_zh"),
+                tests=raw.get("tests", {}),
             )
 
     def build(self) -> RuleSet:
