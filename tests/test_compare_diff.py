@@ -163,3 +163,16 @@ def test_cli_compare_diff_exit_codes() -> None:
     assert up.exit_code == 1 and "READ_SMS" in up.stdout
     assert invoke("diff", "-f", "json", str(V2), str(V1)).exit_code == 0
     assert invoke("diff", str(V1), str(FIXTURES / "bad" / "pe32.apk")).exit_code == 2
+
+
+def test_cli_compare_jsonl_and_sarif_follow_the_comparison_order() -> None:
+    from click.testing import CliRunner
+
+    from auditor.cli import main
+
+    apps = [str(FIXTURES / "apk" / name) for name in ("benign.apk", "contacts_upload.apk", "app_v2.apk")]
+    lines = CliRunner().invoke(main, ["compare", "--jobs", "1", "-f", "jsonl", *apps]).output.strip().splitlines()
+    scores = [json.loads(line)["score"] for line in lines]
+    assert scores == sorted(scores, reverse=True) and len(scores) == 3
+    sarif = json.loads(CliRunner().invoke(main, ["compare", "--jobs", "1", "-f", "sarif", *apps]).output)
+    assert sarif["version"] == "2.1.0" and sarif["runs"][0]["results"]

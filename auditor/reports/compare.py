@@ -19,14 +19,16 @@ from tabulate import tabulate
 from auditor.formats import RenderOptions
 from auditor.formats import csv as csv_format
 from auditor.formats import html as html_format
+from auditor.formats import jsonl as jsonl_format
 from auditor.formats import markdown as md_format
+from auditor.formats import sarif as sarif_format
 from auditor.formats.safe import terminal_safe
 from auditor.formats.serialize import app_dict, report_header
 from auditor.i18n import text
 from auditor.model import CHANNELS, AppResult, Report
 from auditor.reports import story
 
-FORMATS: tuple[str, ...] = ("table", "json", "csv", "markdown", "html")
+FORMATS: tuple[str, ...] = ("table", "json", "jsonl", "csv", "markdown", "sarif", "html")
 
 T = TypeVar("T")
 
@@ -152,6 +154,9 @@ def _html(report: Report, lang: str) -> str:
 _RENDERERS: dict[str, Callable[[Report, str], str]] = {
     "table": _table, "json": _json, "markdown": _markdown, "html": _html,
     "csv": lambda report, lang: csv_format.render(report, RenderOptions(lang=lang)),
+    # one app per line / one SARIF run, in comparison order: what scan gives, sorted for reading
+    "jsonl": lambda report, lang: jsonl_format.render(report, RenderOptions(lang=lang)),
+    "sarif": lambda report, lang: sarif_format.render(report, RenderOptions(lang=lang)),
 }
 
 
