@@ -45,7 +45,7 @@ def _implied(base: PieceManifest, requested: set[str], rules: RuleSet) -> list[P
 
 
 def _channel(channel: str, manifest: ManifestFacts, code: CodeFacts, rules: RuleSet) -> ChannelState:
-    catalog = {e.id: e for e in rules.apis}
+    catalog = rules.api_by_id
     requested = {p.name for p in manifest.permissions}
     read_perms = [p for p in manifest.permissions
                   if (e := rules.permissions.get(p.name)) is not None and e.channel == channel and e.access == "read"]
@@ -64,7 +64,7 @@ def _channel(channel: str, manifest: ManifestFacts, code: CodeFacts, rules: Rule
 
 def _flags(manifest: ManifestFacts, code: CodeFacts, rules: RuleSet, anomalies: tuple[Evidence, ...],
            assessability: tuple[str, ...]) -> dict[str, tuple[Evidence, ...]]:
-    catalog = {e.id: e for e in rules.apis}
+    catalog = rules.api_by_id
     component_kinds = {"sms_receiver": "receiver", "notification_listener": "service"}
     flags: dict[str, tuple[Evidence, ...]] = {
         role: tuple(Evidence(kind, f"{c.name} ({c.detail})", None, c.split) for c in manifest.components if c.kind == role)

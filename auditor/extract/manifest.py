@@ -120,23 +120,30 @@ def _parse_xml(raw: bytes, piece: str) -> tuple[Any, tuple[str, ...]]:
     return root, anomalies
 
 
-def resolve_reference(piece: ApkPiece, label: str | None) -> str | None:
-    """Turn '@7F0B001F' (or '@android:01040082') into the string it names, in the default configuration.
+class ResourceStrings:
+    """Resolves string references of one piece, reading resources.arsc at most once.
 
-    Used for the label and for versionName, which may also be a string resource.
-
-    Our targeted reader (auditor/extract/arsc.py) answers in microseconds; androguard's full
-    ARSCParser, which costs seconds on large tables, is only the fallback for what it cannot read.
+    Used for the label and for versionName, which may also be a string resource. Our targeted
+    reader (auditor/extract/arsc.py) answers in microseconds; androguard's full ARSCParser, which
+    costs seconds on large tables, is only the fallback for what it cannot read.
     """
-    if not label or not label.startswith("@") or not piece.archive.has("resources.arsc"):
-        return label
-    try:
-        resource_id = int(label[1:].rsplit(":", 1)[-1], 16)
-    except ValueError:
-        return label
-    table = piece.archive.read("resources.arsc")
-    resolved = resolve_string(table, resource_id)
-    return resolved if resolved is not None else _resolve_with_androguard(table, resource_id, label)
+
+    def __init__(self, piece: ApkPiece) -> None:
+        self.piece = piece
+        self._table: bytes | None = None
+
+    def resolve(self, value: str | None) -> str | None:
+        """Turn '@7F0B001F' (or '@android:01040082') into the string it names, in the default configuration."""
+        if not value or not value.startswith("@") or not self.piece.archive.has("resources.arsc"):
+            return value
+        try:
+            resource_id = int(value[1:].rsplit(":", 1)[-1], 16)
+        except ValueError:
+            return value
+        if self._table is None:
+            self._table = self.piece.archive.read("resources.arsc")
+        resolved = resolve_string(self._table, resource_id)
+        return resolved if resolved is not None else _resolve_with_androguard(self._table, resource_id, value)
 
 
 def _resolve_with_androguard(table: bytes, resource_id: int, label: str) -> str:
@@ -184,12 +191,13 @@ def read_piece_manifest(piece: ApkPiece, rules: RuleSet) -> PieceManifest:
     uses_sdk = root.find("uses-sdk")
     application = root.find("application")
     label = _attr(application, "label") if application is not None else None
+    strings = ResourceStrings(piece)
     return PieceManifest(
         piece=piece.name,
         package=root.get("package") or "",
         split=split,
-        label=resolve_reference(piece, label) if split is None else label,
-        version_name=resolve_reference(piece, _attr(root, "versionName")) if split is None else _attr(root, "versionName"),
+        label=strings.resolve(label) if split is None else label,
+        version_name=strings.resolve(_attr(root, "versionName")) if split is None else _attr(root, "versionName"),
         version_code=_int(_attr(root, "versionCode")),
         min_sdk=_int(_attr(uses_sdk, "minSdkVersion")) if uses_sdk is not None else None,
         target_sdk=_int(_attr(uses_sdk, "targetSdkVersion")) if uses_sdk is not None else None,

@@ -99,10 +99,10 @@ class PathFinder:
 
     def paths(self, sources: list[Node]) -> list[tuple[Node, ...]]:
         """Up to MAX_PATHS_PER_CHANNEL chains, direct ones (read -> sink downwards) first."""
-        sources = sources[:MAX_SOURCES_PER_CHANNEL]
-        found = [chain for s in sources if (chain := self.down(s)) is not None][:MAX_PATHS_PER_CHANNEL]
+        direct = {s: self.down(s) for s in sources[:MAX_SOURCES_PER_CHANNEL]}
+        found = [chain for chain in direct.values() if chain is not None][:MAX_PATHS_PER_CHANNEL]
         if len(found) < MAX_PATHS_PER_CHANNEL:
-            rest = [s for s in sources if self.down(s) is None]
+            rest = [s for s, chain in direct.items() if chain is None]
             ancestors = self.up(rest) if rest else {}
             for source in rest:
                 chain = self.connect(source, ancestors[source])

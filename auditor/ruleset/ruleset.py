@@ -12,6 +12,7 @@ import hashlib
 import os
 import pickle
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +125,11 @@ class RuleSet:
 
     def rule(self, rule_id: str) -> Rule | None:
         return next((r for r in self.rules if r.id == rule_id), None)
+
+    @cached_property
+    def api_by_id(self) -> dict[str, ApiEntry]:
+        """Catalog entries by id (CodeRef.catalog_id points here); built once per rule set."""
+        return {entry.id: entry for entry in self.apis}
 
     def infos(self) -> tuple[RuleInfo, ...]:
         return tuple(r.info() for r in self.rules)
