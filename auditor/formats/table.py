@@ -26,7 +26,7 @@ def policy_summary(r: AppResult) -> str:
 
 def _row(r: AppResult, lang: str, with_policies: bool) -> list[str]:
     if r.facts is None:
-        return [terminal_safe(r.input), f"{text('error.prefix', lang)}: {terminal_safe(r.error)}", "", "", "", "", "", ""]
+        return [terminal_safe(r.input), f"{text('error.prefix', lang)}: {terminal_safe(r.error)}"]  # tabulate pads the rest
     m = r.facts.manifest
     levels = [text(f"level.{r.facts.channels[c].level}", lang) + ("!" if r.facts.channels[c].undeclared_access else "")
               for c in CHANNELS]
