@@ -37,11 +37,34 @@ class Origin:
 
 
 @dataclass(frozen=True)
+class FlowStep:
+    """One move of a tainted value: in which method, at which instruction, and how it moved.
+
+    `offset` is the instruction's offset in code units from the start of the method (as baksmali
+    and Mariana Trench print it), so a reader can find the step in a disassembly.
+    """
+
+    method: str
+    offset: int
+    action: str
+
+
+@dataclass(frozen=True)
 class Evidence:
     """One observed fact that supports a finding.
 
-    `kind` is one of: permission, api, field, string, sink, serializer, path, receiver, service,
-    picker, reflection, dynamic_loading, packer, hidden_dex, obfuscation, anti_analysis.
+    `kind` is one of: permission, api, field, string, sink, serializer, receiver, service, picker,
+    reflection, dynamic_loading, packer, hidden_dex, obfuscation, anti_analysis, and, from the
+    data-flow analysis:
+    - `flow`: a value read from a channel proven to reach an off-device sink (the only evidence
+      that makes a channel `upload`); `steps` trace it, `entry_point` is where the flow starts,
+      `endpoints` where the data goes;
+    - `sink_nearby`: a read and a sink only close in the call graph (no flow shown);
+    - `endpoint`: a URL, host or IP constant reaching a sink's address (`value`; "cleartext" in
+      `detail` for http://);
+    - `data_taken`: what is read (cursor columns, e.g. "display_name, data1");
+    - `flow_lost`: where the analysis lost a value it could not follow (reflection, native code,
+      a budget), so that a missing flow is never a silent downgrade.
     `location` is the smali signature of the method holding it (None for manifest facts);
     `path` lists the methods from a data read to a sink, one step per method.
     """
@@ -53,6 +76,10 @@ class Evidence:
     origin: Origin | None = None
     path: tuple[str, ...] = ()
     dex: str | None = None
+    steps: tuple[FlowStep, ...] = ()
+    entry_point: str | None = None
+    endpoints: tuple[str, ...] = ()
+    detail: str | None = None
 
 
 @dataclass(frozen=True)

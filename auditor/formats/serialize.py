@@ -22,6 +22,14 @@ def evidence_dict(e: Evidence) -> dict[str, Any]:
     out["origin"] = {"kind": origin.kind, "sdk": origin.sdk}
     if e.path:
         out["path"] = list(e.path)
+    if e.steps:
+        out["steps"] = [{"method": s.method, "offset": s.offset, "action": s.action} for s in e.steps]
+    if e.entry_point:
+        out["entry_point"] = e.entry_point
+    if e.endpoints:
+        out["endpoints"] = list(e.endpoints)
+    if e.detail:
+        out["detail"] = e.detail
     return out
 
 
