@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from auditor.errors import AuditorError
 from auditor.model import AppResult
@@ -50,3 +51,9 @@ def mark(result: AppResult, known: set[tuple[str, str]]) -> AppResult:
 def has_new_exposure(result: AppResult) -> bool:
     """Whether a marked result has a new finding that adds points (what --fail-on gates on)."""
     return any(f.baseline_state == "new" and f.points > 0 for f in result.findings)
+
+
+def line_has_new_exposure(line: dict[str, Any]) -> bool:
+    """The same for a resumed JSONL line, which was marked against the baseline when written."""
+    findings = line.get("findings") or []
+    return any(f.get("baseline_state") == "new" and f.get("points", 0) > 0 for f in findings if isinstance(f, dict))

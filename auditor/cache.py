@@ -326,3 +326,13 @@ class ResultCache:
                     self.path, type(exc).__name__, action)
         self.close()
         self._disabled = True
+
+
+def clear_all(store: ResultCache) -> int:
+    """Empty the result store and delete the cached rule sets beside it; the number of results removed.
+
+    Raises sqlite3.OperationalError when another scan holds the database."""
+    count = store.clear()
+    for pickled in store.path.parent.glob("ruleset-*.pickle"):
+        pickled.unlink(missing_ok=True)
+    return count

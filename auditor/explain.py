@@ -84,6 +84,39 @@ def explain(rules: RuleSet, subject: str, lang: str = "en") -> list[Section] | N
     return None
 
 
+def rule_card(rule: Rule) -> str:
+    """Everything about one rule for `auditor rules show`: where it is defined, its condition, points, sources."""
+    import yaml
+
+    return (f"{rule.id}: {rule.title}\n  defined in {rule.file}:{rule.line}\n  channel: {rule.channel or '-'}"
+            f"  severity: {rule.severity}  points: {rule.points}\n  when: {yaml.safe_dump(rule.when, default_flow_style=True).strip()}"
+            f"\n\n{rule.rationale}\n\nsources:\n" + "\n".join(f"  - {s}" for s in rule.sources))
+
+
+def rules_table(rules: RuleSet) -> str:
+    """One line per rule: id, channel, severity, points, title."""
+    from tabulate import tabulate
+
+    rows = [(r.id, r.channel or "-", r.severity, r.points, r.title) for r in rules.rules]
+    return tabulate(rows, headers=["id", "channel", "severity", "points", "title"])
+
+
+def policies_table(rules: RuleSet) -> str:
+    """One line per policy pack: id, jurisdiction, date, confidence, name."""
+    from tabulate import tabulate
+
+    rows = [(p.id, p.data.get("jurisdiction"), p.data.get("date"), p.data.get("confidence"), p.data.get("name"))
+            for p in rules.policies.values()]
+    return tabulate(rows, headers=["id", "jurisdiction", "date", "confidence", "name"])
+
+
+def policy_card(data: dict[str, Any]) -> str:
+    """A policy pack as its YAML data, for `auditor policies show`."""
+    import yaml
+
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
 def render(sections: list[Section]) -> str:
     out = []
     for heading, lines in sections:

@@ -6,6 +6,7 @@ audited whatever its name, because disguised files are exactly what users need c
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 EXTENSIONS = (".apk", ".xapk", ".apks", ".apkm", ".aab")
@@ -23,3 +24,8 @@ def collect_inputs(paths: tuple[Path, ...]) -> tuple[list[str], list[str]]:
         else:
             missing.append(str(path))
     return list(dict.fromkeys(files)), missing
+
+
+def read_list(lines: Iterable[str]) -> tuple[Path, ...]:
+    """The paths of a --from-list file: one per line, blank lines skipped, line ends stripped."""
+    return tuple(Path(entry) for entry in (raw.rstrip("\r\n") for raw in lines) if entry)

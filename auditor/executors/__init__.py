@@ -7,6 +7,7 @@ order; the same inputs give the same results whichever executor runs them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from auditor.limits import Limits
 from auditor.model import AppResult
@@ -25,3 +26,15 @@ class Task:
 
     def __call__(self, path: str) -> AppResult:
         return audit_path(path, self.rules, self.limits, self.policy_ids, self.debug)
+
+
+def make_executor(kind: str, jobs: int | None, scheduler: str | None, read_bytes: bool) -> Any:
+    """The executor `kind` names ("local" or "dask"); the Dask one raises DaskExecutorError when the
+    cluster cannot be used, so the run stops before any work."""
+    if kind == "local":
+        from auditor.executors.local import LocalExecutor
+
+        return LocalExecutor(jobs)
+    from auditor.executors.dask import DaskExecutor
+
+    return DaskExecutor(scheduler or "", read_bytes=read_bytes)

@@ -12,13 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from html import escape
 
-from auditor.formats import RenderOptions
+from auditor.formats import RenderOptions, story
+from auditor.formats.chart import BAND_COLOURS, ERROR_COLOUR, LEVEL_COLOURS, bar_chart
 from auditor.formats.safe import terminal_safe
 from auditor.formats.table import readers_sentences
 from auditor.i18n import text
 from auditor.model import CHANNELS, AppResult, Evidence, Finding, PolicyVerdict, Report, RuleInfo
-from auditor.reports import story
-from auditor.reports.chart import BAND_COLOURS, ERROR_COLOUR, LEVEL_COLOURS, bar_chart
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 MAX_EVIDENCE_SHOWN = 20

@@ -12,12 +12,11 @@ from __future__ import annotations
 import re
 from html import escape
 
-from auditor.formats import RenderOptions
+from auditor.formats import RenderOptions, story
 from auditor.formats.safe import terminal_safe
 from auditor.formats.table import readers_sentences
 from auditor.i18n import text
 from auditor.model import CHANNELS, AppResult, Evidence, Finding, PolicyVerdict, Report
-from auditor.reports import story
 
 MAX_EVIDENCE_SHOWN = 6
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()!|~:])")

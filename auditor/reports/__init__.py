@@ -1,6 +1,7 @@
-"""Reports built across apps (compare, diff) and the pieces the rich formats share.
+"""Reports built across apps (compare, diff) and the scan the commands share.
 
-`auditor.formats` renders one Report in one format; this package holds what goes beyond that:
-views over several apps or two versions of one app, the plain-language reading of a result
-that markdown and HTML both tell, and the inline SVG chart.
+`auditor.formats` renders one Report in one format, with the pieces the rich formats share (the
+plain-language story, the SVG chart); this package sits above it and holds what goes beyond one
+Report: views over several apps or two versions of one app. Imports go one way, reports -> formats,
+never back.
 """

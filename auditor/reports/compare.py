@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from tabulate import tabulate
 
-from auditor.formats import RenderOptions
+from auditor.formats import RenderOptions, story
 from auditor.formats import csv as csv_format
 from auditor.formats import html as html_format
 from auditor.formats import jsonl as jsonl_format
@@ -26,7 +26,6 @@ from auditor.formats.safe import terminal_safe
 from auditor.formats.serialize import app_dict, report_header
 from auditor.i18n import text
 from auditor.model import CHANNELS, AppResult, Report
-from auditor.reports import story
 
 FORMATS: tuple[str, ...] = ("table", "json", "jsonl", "csv", "markdown", "sarif", "html")
 

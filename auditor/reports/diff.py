@@ -12,12 +12,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from auditor.formats import story
 from auditor.formats.markdown import md_code, md_text
 from auditor.formats.safe import terminal_safe
 from auditor.formats.serialize import SCHEMA_VERSION, app_dict
 from auditor.i18n import text
 from auditor.model import CHANNELS, AppResult, Finding, level_rank
-from auditor.reports import story
 
 FORMATS: tuple[str, ...] = ("table", "json", "markdown")
 EXIT_SAME, EXIT_UP, EXIT_ERROR = 0, 1, 2

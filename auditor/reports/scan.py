@@ -1,21 +1,27 @@
-"""Build a Report from paths exactly as `auditor scan` does, for the commands that scan first.
+"""The scan behind `auditor scan`, `compare` and `diff`: audit paths and produce the report.
 
 `compare` and `diff` must judge apps the same way `scan` does, so they call the same stages
-(collect_inputs -> Task -> run_batch on a LocalExecutor) rather than a variant of them.
+(collect_inputs -> Task -> run_batch on an executor) rather than a variant of them. `write_scan`
+adds what only `scan` needs: the result cache, baseline marking, and JSONL streamed as results
+arrive (resuming an existing -o file).
 """
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from auditor import __version__
 from auditor.executors import Task
 from auditor.executors.local import LocalExecutor
+from auditor.formats import RenderOptions, formatter
 from auditor.inputs import collect_inputs
 from auditor.limits import Limits
-from auditor.model import Report
+from auditor.model import AppResult, Report
 from auditor.ruleset.ruleset import RuleSet
-from auditor.run import run_batch
+from auditor.run import Executor, Outcome, run_batch
 
 
 def scan_report(paths: tuple[Path, ...], rules: RuleSet, policy_ids: tuple[str, ...] = (), *,
@@ -25,3 +31,43 @@ def scan_report(paths: tuple[Path, ...], rules: RuleSet, policy_ids: tuple[str, 
     task = Task(rules, limits or Limits(), policy_ids)
     outcome = run_batch(inputs, missing, task, LocalExecutor(jobs), show_progress=show_progress)
     return Report(__version__, rules.digest, rules.infos(), tuple(outcome.results))
+
+
+def write_scan(inputs: list[str], missing: list[str], task: Task, executor: Executor, fmt: str, output: Path | None,
+               options: RenderOptions, write: Callable[[str], None], *, show_progress: bool, use_cache: bool,
+               known: set[tuple[str, str]] | None) -> Outcome:
+    """Stream JSONL as results arrive (resuming an existing -o file); render other formats at the end
+    and hand the text to `write` (the CLI's, which knows stdout from -o)."""
+    from auditor.baseline import mark
+    from auditor.formats.jsonl import line
+    from auditor.formats.serialize import report_header
+    from auditor.run import resumable_lines
+
+    rules = task.rules
+    cache = cache_key = None
+    if use_cache:
+        from auditor.cache import ResultCache, make_key
+
+        cache, cache_key = ResultCache(), make_key(rules.digest, task.policy_ids, task.limits)
+    if fmt != "jsonl":
+        outcome = run_batch(inputs, missing, task, executor, cache=cache, cache_key=cache_key, show_progress=show_progress)
+        if known is not None:
+            outcome = replace(outcome, results=[mark(r, known) for r in outcome.results])
+        report = Report(__version__, rules.digest, rules.infos(), tuple(outcome.results))
+        write(formatter(fmt)(report, options))
+        return outcome
+    header = report_header(Report(__version__, rules.digest, rules.infos()))
+    resume = resumable_lines(output, rules.digest)
+    handle = output.open("a", encoding="utf-8") if output is not None else sys.stdout
+    if output is not None and handle.tell() > 0 and not output.read_bytes().endswith(b"\n"):
+        handle.write("\n")  # a killed run may have left half a line: start the next one clean
+    try:
+        def emit(result: AppResult) -> None:
+            handle.write(line(mark(result, known) if known is not None else result, header))
+            handle.flush()
+
+        return run_batch(inputs, missing, task, executor, cache=cache, cache_key=cache_key, resume=resume,
+                         on_result=emit, show_progress=show_progress)
+    finally:
+        if output is not None:
+            handle.close()

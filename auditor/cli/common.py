@@ -1,0 +1,53 @@
+"""What several commands share: the options they spell alike, loading the rule set, writing -o."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from auditor.errors import RuleError
+from auditor.gate import EXIT_ERROR
+from auditor.i18n import LANGUAGES
+from auditor.ruleset.ruleset import RuleSet, load_ruleset_cached
+
+RULES_OPTION = click.option("--rules", "rule_dirs", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+                            help="Extra rule folder; a rule with a built-in id replaces it. Repeatable.")
+LANG_OPTION = click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True)
+OUTPUT_OPTION = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+                             help="Write the report here instead of stdout.")
+POLICY_OPTION = click.option("--policy", "policy_spec", default="", help="Policy ids (comma-separated) or 'all'.")
+JOBS_OPTION = click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes (default: one per core).")
+
+
+def load_rules(rule_dirs: tuple[Path, ...]) -> RuleSet:
+    """The built-in rules plus `rule_dirs`; an invalid rule set stops the command."""
+    try:
+        return load_ruleset_cached(rule_dirs)
+    except RuleError as exc:
+        raise click.ClickException(f"invalid rules:\n{exc.message}") from exc
+
+
+def select_policies(rules: RuleSet, spec: str) -> tuple[str, ...]:
+    """The policy ids --policy names; an unknown one is a usage error."""
+    from auditor.policy import select
+
+    try:
+        return select(rules, spec)
+    except KeyError as exc:
+        raise click.BadParameter(f"unknown policy {exc.args[0]} (see 'auditor policies list')", param_hint="--policy") from None
+
+
+def write(text: str, output: Path | None) -> None:
+    """The rendered report to -o, or to stdout."""
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+def fail(message: str, code: int = EXIT_ERROR) -> click.ClickException:
+    """A one-line error that ends the command with `code`."""
+    error = click.ClickException(message)
+    error.exit_code = code
+    return error

@@ -1,0 +1,33 @@
+"""`auditor compare`: several apps side by side; the work is in auditor.reports.compare."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from auditor.cli.common import JOBS_OPTION, LANG_OPTION, OUTPUT_OPTION, POLICY_OPTION, RULES_OPTION, load_rules, select_policies, write
+from auditor.formats import RenderOptions
+from auditor.gate import EXIT_ERROR, EXIT_OK
+from auditor.reports import compare as compare_report
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-f", "--format", "fmt", type=click.Choice(compare_report.FORMATS), default="table", show_default=True)
+@OUTPUT_OPTION
+@RULES_OPTION
+@POLICY_OPTION
+@LANG_OPTION
+@JOBS_OPTION
+@click.pass_context
+def compare(ctx: click.Context, paths: tuple[Path, ...], fmt: str, output: Path | None, rule_dirs: tuple[Path, ...],
+            policy_spec: str, lang: str, jobs: int | None) -> None:
+    """Audit several apps and show them side by side, highest exposure first, versions grouped."""
+    from auditor.reports.scan import scan_report
+
+    rules = load_rules(rule_dirs)
+    policy_ids = select_policies(rules, policy_spec)
+    report = scan_report(paths, rules, policy_ids, jobs=jobs, show_progress=not (ctx.obj or {}).get("quiet"))
+    write(compare_report.render(report, fmt, RenderOptions(lang=lang)), output)
+    ctx.exit(EXIT_ERROR if any(not r.ok for r in report.results) else EXIT_OK)

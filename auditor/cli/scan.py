@@ -1,0 +1,102 @@
+"""`auditor scan`: audit files and folders, render one report, exit by --fail-on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TextIO
+
+import click
+
+from auditor.cli.common import JOBS_OPTION, LANG_OPTION, OUTPUT_OPTION, POLICY_OPTION, RULES_OPTION, fail, load_rules, select_policies, write
+from auditor.formats import FORMATS, RenderOptions
+from auditor.limits import Limits, MiB
+from auditor.model import BANDS
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--from-list", "from_list", type=click.File("r", encoding="utf-8"),
+              help="Also audit the paths listed in FILE, one per line ('-' reads stdin).")
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@OUTPUT_OPTION
+@RULES_OPTION
+@click.option("--fail-on", type=click.Choice(BANDS[1:]), help="Exit 1 when an app reaches this band.")
+@click.option("--baseline", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="An earlier JSON/JSONL report: its findings are accepted, --fail-on counts only new ones.")
+@POLICY_OPTION
+@LANG_OPTION
+@JOBS_OPTION
+@click.option("--executor", "executor_kind", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="Analyse in processes on this machine (-j), or on a Dask cluster (--scheduler); see docs/scale.md.")
+@click.option("--scheduler", metavar="tcp://HOST:PORT", help="Dask scheduler address (with --executor dask).")
+@click.option("--read-bytes", is_flag=True,
+              help="With --executor dask: send each file's bytes to the workers instead of its path (no shared file system).")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=Limits.timeout, show_default=True, help="Seconds per file.")
+@click.option("--max-memory", type=click.IntRange(min=64), default=Limits.max_memory_mb, show_default=True, help="MiB per worker.")
+@click.option("--max-unpacked", type=click.IntRange(min=1), default=Limits.max_unpacked_bytes // MiB, show_default=True,
+              help="MiB a file may unpack to in total.")
+@click.option("--max-ratio", type=click.IntRange(min=2), default=Limits.max_ratio, show_default=True, help="Largest compression ratio of an entry.")
+@click.option("--max-entries", type=click.IntRange(min=1), default=Limits.max_entries, show_default=True, help="Zip entries per archive.")
+@click.option("--max-dex", type=click.IntRange(min=1), default=Limits.max_dex_bytes // MiB, show_default=True, help="MiB per dex file.")
+@click.option("--max-nesting", type=click.IntRange(min=0), default=Limits.max_nesting, show_default=True, help="Bundle nesting depth.")
+@click.option("--no-cache", is_flag=True,
+              help="Neither read nor write the result cache (~/.cache/auditor; AUDITOR_CACHE_DIR overrides). "
+                   "Off with --executor dask, where hashing every file on the client first would idle the cluster.")
+@click.option("--debug", is_flag=True, help="Run in one process and show tracebacks of internal errors.")
+@click.option("-v", "--verbose", "verbose_here", count=True, help="Same as auditor -v (users put it after 'scan' too).")
+@click.option("-q", "--quiet", "quiet_here", is_flag=True, help="Same as auditor -q.")
+@click.pass_context
+def scan(ctx: click.Context, paths: tuple[Path, ...], from_list: TextIO | None, fmt: str, output: Path | None, rule_dirs: tuple[Path, ...],
+         fail_on: str | None, baseline: Path | None, policy_spec: str, lang: str, jobs: int | None,
+         executor_kind: str, scheduler: str | None, read_bytes: bool, timeout: float, max_memory: int,
+         max_unpacked: int, max_ratio: int, max_entries: int, max_dex: int, max_nesting: int, no_cache: bool, debug: bool,
+         verbose_here: int, quiet_here: bool) -> None:
+    """Audit APK files, split bundles (.xapk .apks .apkm) and folders of them."""
+    ctx.obj["verbose"] += verbose_here
+    ctx.obj["quiet"] = ctx.obj["quiet"] or quiet_here
+    from auditor.baseline import BaselineError, load_baseline
+    from auditor.executors import Task
+    from auditor.gate import counted, exit_code
+    from auditor.inputs import collect_inputs, read_list
+    from auditor.reports.scan import write_scan
+
+    rules = load_rules(rule_dirs)
+    try:
+        known = load_baseline(baseline) if baseline is not None else None
+    except BaselineError as exc:
+        raise click.BadParameter(exc.message, param_hint="--baseline") from None
+    policy_ids = select_policies(rules, policy_spec)
+    limits = Limits(max_unpacked_bytes=max_unpacked * MiB, max_ratio=max_ratio, max_entries=max_entries,
+                    max_dex_bytes=max_dex * MiB, max_nesting=max_nesting, timeout=timeout, max_memory_mb=max_memory)
+    if not paths and from_list is None:
+        raise click.UsageError("give at least one PATH, or --from-list FILE")
+    inputs, missing = collect_inputs(paths + (read_list(from_list) if from_list else ()))
+    executor = _executor(executor_kind, jobs, scheduler, read_bytes)
+    try:
+        outcome = write_scan(inputs, missing, Task(rules, limits, policy_ids, debug), executor, fmt, output,
+                             RenderOptions(verbose=ctx.obj["verbose"] > 0, lang=lang), lambda text: write(text, output),
+                             show_progress=not ctx.obj["quiet"], use_cache=not no_cache and not debug and executor_kind == "local",
+                             known=known)
+    finally:
+        close = getattr(executor, "close", None)
+        if close is not None:
+            close()
+    ctx.exit(exit_code(counted(outcome.results, outcome.resumed, baseline=known is not None), fail_on))
+
+
+def _executor(kind: str, jobs: int | None, scheduler: str | None, read_bytes: bool) -> Any:
+    """The executor --executor asks for; a Dask cluster that cannot be used stops the run (exit 2) before any work."""
+    from auditor.executors import make_executor
+
+    if kind == "local" and (scheduler or read_bytes):
+        raise click.UsageError("--scheduler and --read-bytes need --executor dask")
+    if kind == "dask" and not scheduler:
+        raise click.UsageError("--executor dask needs --scheduler tcp://HOST:PORT")
+    if kind == "local":
+        return make_executor(kind, jobs, scheduler, read_bytes)
+    from auditor.executors.dask import DaskExecutorError
+
+    try:
+        return make_executor(kind, jobs, scheduler, read_bytes)
+    except DaskExecutorError as exc:
+        raise fail(str(exc)) from None

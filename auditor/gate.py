@@ -1,0 +1,40 @@
+"""What a batch means for CI: the exit code it earns.
+
+Exit codes (documented in the README):
+  0  every input analysed, none reached --fail-on
+  1  at least one app reached --fail-on (or, for diff, exposure went up)
+  2  usage error, or at least one input could not be analysed (takes precedence over 1)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from auditor.baseline import has_new_exposure, line_has_new_exposure
+from auditor.model import BANDS, AppResult
+
+EXIT_OK, EXIT_FAIL_ON, EXIT_ERROR = 0, 1, 2
+
+Counted = tuple[bool, str | None]
+"""(analysed, the band --fail-on weighs or None): one per app of a batch."""
+
+
+def counted(results: Iterable[AppResult], resumed: Iterable[dict[str, object]], baseline: bool) -> list[Counted]:
+    """What --fail-on weighs for fresh results and for lines resumed from a JSONL report.
+
+    With a baseline, an app counts only when it has a new finding that adds points."""
+    rows: list[Counted] = [(r.ok, r.score.band if r.score and (not baseline or has_new_exposure(r)) else None) for r in results]
+    for line in resumed:
+        band = line.get("band")
+        rows.append((line.get("status") == "ok",
+                     band if isinstance(band, str) and (not baseline or line_has_new_exposure(line)) else None))
+    return rows
+
+
+def exit_code(outcomes: list[Counted], fail_on: str | None) -> int:
+    """0 clean, 1 an app reached --fail-on, 2 an input could not be analysed (2 wins over 1)."""
+    if any(not ok for ok, _band in outcomes):
+        return EXIT_ERROR
+    if fail_on and any(band and BANDS.index(band) >= BANDS.index(fail_on) for _ok, band in outcomes):
+        return EXIT_FAIL_ON
+    return EXIT_OK
