@@ -289,7 +289,7 @@ def test_markdown_sections_and_paths(report: Report) -> None:
     for heading in ("## Summary", "### What it can read", "### Who reads it", "### Findings", "### Policy verdicts"):
         assert heading in page
     assert "1. `Lcom/cea/fixture/app/SmsReader;->read(Landroid/content/Context;)Ljava/lang/String;`" in page
-    assert "[high/high] CEA-CONTACTS-UPLOAD +25" in page and f"**{POLICY_ID}**: violates" in page
+    assert "[severity high, confidence high] CEA-CONTACTS-UPLOAD +25" in page and f"**{POLICY_ID}**: violates" in page
     assert "not assessable:" in page and "**Could not be analysed**" in page
     zh = md_format.render(only(report, "apk/credolab.apk"), RenderOptions(lang="zh-CN"))
     assert "## 概览" in zh and "Credolab SDK" in zh
@@ -298,4 +298,4 @@ def test_markdown_sections_and_paths(report: Report) -> None:
 def test_markdown_code_span_survives_backticks() -> None:
     assert md_format.md_code("a`b") == "``a`b``"
     assert md_format.md_code("`x`") == "`` `x` ``"
-    assert md_format.md_text("[x](javascript:alert(1))") == r"\[x\]\(javascript\:alert\(1\)\)"
+    assert md_format.md_text("[x](javascript:alert(1))") == r"\[x\]\(javascript:alert\(1\)\)"

@@ -11,6 +11,7 @@ Rerun whenever the output changes; tests/test_sample_reports.py runs this script
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -18,6 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+TABLE_COLUMNS = "160"
+"""The width the table is fitted to (COLUMNS), the same on every machine, so samples do not depend
+on the terminal they were made in."""
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ def generate(corpus: str, out: Path, single_app: str, fixtures: str) -> list[tup
     made = []
     for sample in samples(corpus, single_app, fixtures):
         result = subprocess.run([sys.executable, "-m", "auditor", "-q", *sample.args], capture_output=True, text=True,
-                                check=False, cwd=ROOT)
+                                check=False, cwd=ROOT, env={**os.environ, "COLUMNS": TABLE_COLUMNS})
         if result.returncode not in (0, 1, 2) or not result.stdout:
             raise SystemExit(f"{sample.file}: auditor exited {result.returncode}: {result.stderr.strip()[:500]}")
         (out / sample.file).write_text(result.stdout, encoding="utf-8")

@@ -426,9 +426,10 @@ class CodeScan:
 
     def facts(self, pieces: list[ApkPiece]) -> CodeFacts:
         pickers = self.picker_nodes()
-        refs = tuple(self.ref(s) for s in self.sites)
-        picker_refs = tuple(Evidence("picker", s.value, self.program.signature(s.node), self.units[s.node[0]].split,
-                                     self.origin(s.node)) for s in self.sites if s.node in pickers and s.entry.role == "source")
+        # A site is one instruction; a fact is "this method refers to that API": one per method.
+        refs = tuple(dict.fromkeys(self.ref(s) for s in self.sites))
+        picker_refs = tuple(dict.fromkeys(Evidence("picker", s.value, self.program.signature(s.node), self.units[s.node[0]].split,
+                                     self.origin(s.node)) for s in self.sites if s.node in pickers and s.entry.role == "source"))
         return CodeFacts(
             refs=refs,
             paths=self._guarded("the call-graph search", lambda: self.paths(pickers)),

@@ -184,13 +184,32 @@ def _components(root: Any, split: str | None, rules: RuleSet) -> tuple[Component
     return tuple(dict.fromkeys(out))
 
 
+def app_label(application: Any) -> str | None:
+    """The application's label, else its launcher activity's, as androguard's get_app_name reads it.
+
+    Some apps (Obad) label only the launcher activity; the launcher shows that name, so a report
+    that left the label empty would hide the one name a user knows the app by.
+    """
+    if application is None:
+        return None
+    label = _attr(application, "label")
+    if label:
+        return label
+    for activity in (*application.iter("activity"), *application.iter("activity-alias")):
+        categories = {_attr(c, "name") for c in activity.iter("category")}
+        actions = {_attr(a, "name") for a in activity.iter("action")}
+        if "android.intent.action.MAIN" in actions and "android.intent.category.LAUNCHER" in categories:
+            return _attr(activity, "label") or None
+    return None
+
+
 def read_piece_manifest(piece: ApkPiece, rules: RuleSet) -> PieceManifest:
     """Parse the manifest of one APK piece."""
     root, anomalies = _parse_xml(piece.archive.read("AndroidManifest.xml"), piece.name)
     split = root.get("split")
     uses_sdk = root.find("uses-sdk")
     application = root.find("application")
-    label = _attr(application, "label") if application is not None else None
+    label = app_label(application)
     strings = ResourceStrings(piece)
     return PieceManifest(
         piece=piece.name,

@@ -16,6 +16,8 @@ from auditor.model import Report
 class RenderOptions:
     verbose: bool = False
     lang: str = "en"
+    width: int | None = None
+    """Columns the table may use; None: the terminal's (auditor.formats.table)."""
 
 
 class Formatter(Protocol):

@@ -16,7 +16,7 @@ from auditor.formats import RenderOptions, story
 from auditor.formats.chart import BAND_COLOURS, ERROR_COLOUR, LEVEL_COLOURS, bar_chart
 from auditor.formats.safe import terminal_safe
 from auditor.formats.table import readers_sentences
-from auditor.i18n import text
+from auditor.i18n import name, text
 from auditor.model import CHANNELS, AppResult, Evidence, Finding, PolicyVerdict, Report, RuleInfo
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
@@ -116,7 +116,7 @@ def _matrix(report: Report, lang: str) -> str:
 def _banner(r: AppResult, lang: str) -> str:
     assert r.facts is not None and r.score is not None
     m = r.facts.manifest
-    score = text("report.score", lang, band=text(f"band.{r.score.band}", lang), score=r.score.value)
+    score = story.score_line(r, lang)
     who = f"<bdi>{h(story.app_name(r))}</bdi> · {h(m.package)} · {h(story.version_of(r))}"
     return (f'<div class="banner band-{r.score.band}"><p class="score">{escape(score)}</p>'
             f'<p class="headline">{escape(story.headline(r, lang))}</p><p class="who">{who}</p></div>')
@@ -135,16 +135,16 @@ def _reads(r: AppResult, lang: str) -> str:
 def _readers(r: AppResult, lang: str) -> str:
     assert r.facts is not None
     sentences = [h(s) for s in readers_sentences(r, lang)] or [escape(text("report.readers_none", lang))]
-    sdks = ", ".join(f"{h(s.name)} ({h(s.category)})" for s in r.facts.code.sdks)
+    sdks = ", ".join(f"{h(s.name)} ({h(name('sdk_category', s.category, lang))})" for s in r.facts.code.sdks)
     found = f"<p>{text('report.sdks_found', lang, sdks=sdks)}</p>" if sdks else ""
     return _ul(sentences) + found
 
 
-def _evidence(e: Evidence) -> str:
+def _evidence(e: Evidence, lang: str) -> str:
     where = f" @ <code>{h(e.location)}</code>" if e.location else ""
     origin = f" ({h(e.origin.sdk)})" if e.origin and e.origin.sdk else ""
     path = '<ol class="path">' + "".join(f"<li><code>{h(s)}</code></li>" for s in e.path) + "</ol>" if e.path else ""
-    return f"{h(e.kind)}: <code>{h(e.value)}</code>{where}{origin}{path}"
+    return f"{h(name('kind', e.kind, lang))}: <code>{h(e.value)}</code>{where}{origin}{path}"
 
 
 def _sources(info: RuleInfo | None) -> str:
@@ -154,9 +154,8 @@ def _sources(info: RuleInfo | None) -> str:
 
 
 def _finding(f: Finding, info: RuleInfo | None, lang: str) -> str:
-    head = escape(text("finding.line", lang, severity=f.severity, confidence=f.confidence, rule_id=f.rule_id,
-                       points=f.points, title=f.title_in(lang)))
-    shown = [_evidence(e) for e in f.evidence[:MAX_EVIDENCE_SHOWN]]
+    head = escape(story.finding_line(f, lang, f.title_in(lang)))
+    shown = [_evidence(e, lang) for e in f.evidence[:MAX_EVIDENCE_SHOWN]]
     if len(f.evidence) > MAX_EVIDENCE_SHOWN:
         shown.append(escape(text("report.evidence_more", lang, count=len(f.evidence) - MAX_EVIDENCE_SHOWN)))
     return f"<li><strong>{head}</strong>{_sources(info)}{_ul(shown)}</li>"

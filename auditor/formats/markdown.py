@@ -15,21 +15,24 @@ from html import escape
 from auditor.formats import RenderOptions, story
 from auditor.formats.safe import terminal_safe
 from auditor.formats.table import readers_sentences
-from auditor.i18n import text
+from auditor.i18n import name, text
 from auditor.model import CHANNELS, AppResult, Evidence, Finding, PolicyVerdict, Report
 
 MAX_EVIDENCE_SHOWN = 6
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()!|~:])")
+_SPECIAL = re.compile(r"([\\`*_{}\[\]()!|~])")
 """Markup characters that act anywhere in a line; md_text is never placed at a line start, so
-line-start markers (#, -, +, 1.) need no escape. ':' is escaped so that GitHub does not turn a
-URL inside a label into a link."""
+line-start markers (#, -, +, 1.) need no escape."""
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z0-9])(:)(?=//)|(?<![a-z0-9])(www)(\.)")
+"""What GitHub turns into a link by itself: a scheme's '://' and 'www.'. Only these are escaped,
+so that ordinary text keeps its colons ('score: 10', not 'score\\: 10')."""
 _BACKTICKS = re.compile(r"`+")
 
 
 def md_text(value: object) -> str:
     """An app-controlled string as inert Markdown text: controls made visible, HTML escaped, markup escaped."""
     visible = terminal_safe(value)
-    return escape(_SPECIAL.sub(r"\\\1", visible), quote=False)
+    marked = _SPECIAL.sub(r"\\\1", visible)
+    return escape(_AUTOLINK.sub(lambda m: f"\\{m.group(1)}" if m.group(1) else f"{m.group(2)}\\.", marked), quote=False)
 
 
 def md_code(value: object) -> str:
@@ -63,20 +66,19 @@ def _summary(report: Report, lang: str) -> list[str]:
     return [f"## {text('report.summary', lang)}", "", *table(headers, [_summary_row(r, lang) for r in report.results]), ""]
 
 
-def _evidence(e: Evidence) -> list[str]:
+def _evidence(e: Evidence, lang: str) -> list[str]:
     where = f" @ {md_code(e.location)}" if e.location else ""
     origin = f" ({md_text(e.origin.sdk)})" if e.origin and e.origin.sdk else ""
-    lines = [f"  - {md_text(e.kind)}: {md_code(e.value)}{where}{origin}"]
+    lines = [f"  - {md_text(name('kind', e.kind, lang))}: {md_code(e.value)}{where}{origin}"]
     lines += [f"    {i}. {md_code(step)}" for i, step in enumerate(e.path, 1)]
     return lines
 
 
 def _finding(f: Finding, lang: str) -> list[str]:
-    head = text("finding.line", lang, severity=f.severity, confidence=f.confidence, rule_id=f.rule_id,
-                points=f.points, title=md_text(f.title_in(lang)))
+    head = story.finding_line(f, lang, md_text(f.title_in(lang)))
     lines = [f"- {head}"]
     for e in f.evidence[:MAX_EVIDENCE_SHOWN]:
-        lines += _evidence(e)
+        lines += _evidence(e, lang)
     if len(f.evidence) > MAX_EVIDENCE_SHOWN:
         lines.append("  - " + text("report.evidence_more", lang, count=len(f.evidence) - MAX_EVIDENCE_SHOWN))
     return lines
@@ -96,7 +98,7 @@ def _reads(r: AppResult, lang: str) -> list[str]:
 
 def _verdict(r: AppResult, lang: str) -> list[str]:
     assert r.facts is not None and r.score is not None
-    score = text("report.score", lang, band=text(f"band.{r.score.band}", lang), score=r.score.value)
+    score = story.score_line(r, lang)
     lines = [f"{md_code(r.facts.manifest.package)} {md_text(story.version_of(r))} · {md_code(r.input)}", "",
              f"**{text('report.verdict', lang)}: {score}** — {story.headline(r, lang)}", ""]
     if not r.facts.assessable:

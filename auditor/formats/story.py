@@ -8,7 +8,7 @@ text comes from auditor.i18n; the functions return raw strings and each format e
 from __future__ import annotations
 
 from auditor.i18n import text
-from auditor.model import BANDS, CHANNELS, AppFacts, AppResult, ChannelState, level_rank
+from auditor.model import BANDS, CHANNELS, AppFacts, AppResult, ChannelState, Finding, level_rank
 
 URGENT_BAND = "high"
 """From this band up, the advice is not to install the app at all."""
@@ -66,12 +66,45 @@ def people_lines(r: AppResult, lang: str) -> list[str]:
 
 
 def todo_lines(r: AppResult, lang: str) -> list[str]:
-    """Advice scaled to the band: nothing, revoke and prefer pickers, or do not install and report."""
+    """Advice scaled to the band, naming only the channels the app reaches.
+
+    From URGENT_BAND up the advice is to uninstall, so it does not go on about keeping the app;
+    below it, the advice is to turn off the permissions of the reached channels. The picker is
+    only suggested when the contact list is involved.
+    """
     if r.facts is None or r.score is None or r.score.band == "none":
         return [text("todo.none", lang)]
+    reached = [c for c in CHANNELS if r.facts.channels[c].level != "none"]
     urgent = BANDS.index(r.score.band) >= BANDS.index(URGENT_BAND)
-    keys = ("dont_install", "revoke", "picker", "report") if urgent else ("revoke", "picker")
-    return [text(f"todo.{k}", lang) for k in keys]
+    lines = [text("todo.dont_install", lang)] if urgent else []
+    if reached and not urgent:
+        groups = join_list([text(f"permission_group.{c}", lang) for c in reached], lang)
+        lines.append(text("todo.revoke", lang, permissions=groups))
+    if "contacts" in reached:
+        lines.append(text("todo.picker", lang))
+    if urgent:
+        lines.append(text("todo.report", lang))
+    return lines or [text("todo.none", lang)]
+
+
+def score_line(r: AppResult, lang: str) -> str:
+    """'high risk · score 60/100'; a zero score says no exposure was found instead of 'none risk'."""
+    assert r.score is not None
+    if r.score.band == "none":
+        return text("report.score_none", lang, score=r.score.value)
+    return text("report.score", lang, band=text(f"band.{r.score.band}", lang), score=r.score.value)
+
+
+def severity_confidence(f: Finding, lang: str) -> str:
+    """'[severity high, confidence medium]': the two axes named, so neither is read as the other."""
+    return text("finding.rating", lang, severity=text(f"severity.{f.severity}", lang),
+                confidence=text(f"confidence.{f.confidence}", lang))
+
+
+def finding_line(f: Finding, lang: str, title: str) -> str:
+    """'[severity high, confidence high] CEA-CONTACTS-UPLOAD +25: title', with `title` already escaped."""
+    return text("finding.line", lang, rating=severity_confidence(f, lang), rule_id=f.rule_id, points=f.points,
+                title=title)
 
 
 def policy_word(verdict: str, lang: str) -> str:

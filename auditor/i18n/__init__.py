@@ -21,3 +21,13 @@ def text(key: str, lang: str = "en", **values: object) -> str:
     """The text for `key` in `lang` (falling back to English), with {placeholders} filled in."""
     template = _table(lang).get(key) or _table("en")[key]
     return template.format(**values)
+
+
+def name(group: str, value: str, lang: str = "en") -> str:
+    """The reader-facing name of a value of `group` (kind, sdk_category...), or the value itself.
+
+    For values that rule data may extend (a user's rules can name a new evidence kind): an
+    unknown value is shown as it is rather than failing the report.
+    """
+    key = f"{group}.{value}"
+    return text(key, lang) if key in _table("en") else value

@@ -9,6 +9,7 @@ Fields are read through serialize.app_dict so names match the JSON contract.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,26 +121,30 @@ def _channel_line(c: ChannelChange, lang: str) -> str:
     return f"{line} ({text('diff.up' if c.direction > 0 else 'diff.down', lang)})"
 
 
-def _finding_line(f: Finding, sign: str) -> str:
-    return f"{sign} {f.rule_id} +{f.points} [{f.severity}/{f.confidence}] {f.title}"
+Escape = Callable[[object], str]
+"""How a format makes an app- or rule-controlled value inert (terminal_safe, md_text)."""
 
 
-def _sections(d: AppDiff, lang: str) -> list[tuple[str, list[str]]]:
-    """(heading, raw lines) pairs shared by the table and markdown renderings."""
-    return [(text("diff.permissions_added", lang), list(d.permissions_added)),
-            (text("diff.permissions_removed", lang), list(d.permissions_removed)),
+def _finding_line(f: Finding, lang: str, esc: Escape) -> str:
+    return f"{f.rule_id} +{f.points} {story.severity_confidence(f, lang)} {esc(f.title_in(lang))}"
+
+
+def _sections(d: AppDiff, lang: str, esc: Escape) -> list[tuple[str, list[str]]]:
+    """(heading, lines with values escaped by `esc`) pairs shared by the table and markdown renderings."""
+    return [(text("diff.permissions_added", lang), [esc(p) for p in d.permissions_added]),
+            (text("diff.permissions_removed", lang), [esc(p) for p in d.permissions_removed]),
             (text("diff.channels", lang), [_channel_line(c, lang) for c in d.channels if c.direction]),
-            (text("diff.new_findings", lang), [_finding_line(f, "+") for f in d.new_findings]),
-            (text("diff.gone_findings", lang), [_finding_line(f, "-") for f in d.gone_findings])]
+            (text("diff.new_findings", lang), [_finding_line(f, lang, esc) for f in d.new_findings]),
+            (text("diff.gone_findings", lang), [_finding_line(f, lang, esc) for f in d.gone_findings])]
 
 
-def _facts_lines(d: AppDiff, lang: str) -> list[str]:
+def _facts_lines(d: AppDiff, lang: str, esc: Escape) -> list[str]:
     old_band, new_band = (r.score.band if r.score else "none" for r in (d.old, d.new))
     lines = [text("diff.score", lang, old=d.score_old, new=d.score_new, delta=d.score_new - d.score_old),
              text("diff.band", lang, old=text(f"band.{old_band}", lang), new=text(f"band.{new_band}", lang))]
     old_pkg, new_pkg = (r.facts.manifest.package if r.facts else "" for r in (d.old, d.new))
     if old_pkg != new_pkg:
-        lines.append(text("diff.other_package", lang, old=old_pkg, new=new_pkg))
+        lines.append(text("diff.other_package", lang, old=esc(old_pkg), new=esc(new_pkg)))
     return lines
 
 
@@ -149,18 +154,20 @@ def _verdict(d: AppDiff, lang: str) -> str:
 
 def render_table(d: AppDiff, lang: str) -> str:
     title = text("diff.title", lang, old=terminal_safe(_name(d.old)), new=terminal_safe(_name(d.new)))
-    lines = [title, *(f"  {x}" for x in map(terminal_safe, _facts_lines(d, lang)))]
-    for heading, items in _sections(d, lang):
+    lines = [title, *(f"  {x}" for x in _facts_lines(d, lang, terminal_safe))]
+    for heading, items in _sections(d, lang, terminal_safe):
         lines.append(f"{heading}:" + ("" if items else f" {text('diff.nothing', lang)}"))
-        lines += [f"  {terminal_safe(x)}" for x in items]
+        lines += [f"  {x}" for x in items]
     return "\n".join([*lines, _verdict(d, lang)]) + "\n"
 
 
 def render_markdown(d: AppDiff, lang: str) -> str:
+    """Headings say what is new and what is gone, so the bullets carry no +/- of their own
+    (a '- + x' line would render as a list nested in a list)."""
     title = text("diff.title", lang, old=md_code(_name(d.old)), new=md_code(_name(d.new)))
-    lines = [f"# {title}", "", *(f"- {md_text(x)}" for x in _facts_lines(d, lang))]
-    for heading, items in _sections(d, lang):
-        lines += ["", f"## {heading}", "", *([f"- {md_text(x)}" for x in items] or [text("diff.nothing", lang)])]
+    lines = [f"# {title}", "", *(f"- {x}" for x in _facts_lines(d, lang, md_text))]
+    for heading, items in _sections(d, lang, md_text):
+        lines += ["", f"## {heading}", "", *([f"- {x}" for x in items] or [text("diff.nothing", lang)])]
     return "\n".join([*lines, "", f"**{_verdict(d, lang)}**"]) + "\n"
 
 
