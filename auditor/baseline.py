@@ -22,20 +22,46 @@ class BaselineError(AuditorError):
 
 
 def load_baseline(path: Path) -> set[tuple[str, str]]:
-    """(package, rule id) pairs recorded in a JSON report or a JSONL report."""
+    """(package, rule id) pairs recorded in a JSON report or a JSONL report (one app per line).
+
+    Anything else (a SARIF file, `{}`, a list) is refused rather than read as "no findings", which
+    would mark every finding new."""
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise BaselineError(f"{path}: cannot read baseline ({exc.strerror or exc})") from exc
-    try:
-        apps = json.loads(text).get("apps", [])
-    except json.JSONDecodeError:
-        try:
-            apps = [json.loads(line) for line in text.splitlines() if line.strip()]
-        except json.JSONDecodeError as exc:
-            raise BaselineError(f"{path}: not a JSON or JSONL report of this tool (line {exc.lineno})") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BaselineError(f"{path}: cannot read baseline ({getattr(exc, 'strerror', None) or exc})") from exc
+    apps = _report_apps(text)
+    if apps is None:
+        raise BaselineError(f"{path}: not a JSON or JSONL report of this tool (make one with -f json or -f jsonl)")
     return {(str(app.get("package")), str(finding.get("rule_id")))
-            for app in apps if isinstance(app, dict) for finding in app.get("findings") or []}
+            for app in apps for finding in app.get("findings") or [] if isinstance(finding, dict)}
+
+
+def _is_app(value: object) -> bool:
+    """Whether a JSON value is one app of a report (a JSONL line, or an entry of `apps`)."""
+    return isinstance(value, dict) and "input" in value and "status" in value
+
+
+def _report_apps(text: str) -> list[dict[str, Any]] | None:
+    """The apps of a JSON report or the lines of a JSONL report; None when the text is neither."""
+    try:
+        whole = json.loads(text)
+    except json.JSONDecodeError:
+        whole = None
+    if isinstance(whole, dict) and isinstance(whole.get("apps"), list) and "schema_version" in whole:
+        return [app for app in whole["apps"] if _is_app(app)]
+    lines = []
+    for raw in text.splitlines():
+        if not raw.strip():
+            continue
+        try:
+            line = json.loads(raw)
+        except json.JSONDecodeError:
+            return None
+        if not _is_app(line):
+            return None
+        lines.append(line)
+    return lines or None
 
 
 def mark(result: AppResult, known: set[tuple[str, str]]) -> AppResult:

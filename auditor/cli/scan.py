@@ -64,7 +64,7 @@ def scan(ctx: click.Context, paths: tuple[Path, ...], from_list: TextIO | None, 
     try:
         known = load_baseline(baseline) if baseline is not None else None
     except BaselineError as exc:
-        raise click.BadParameter(exc.message, param_hint="--baseline") from None
+        raise fail(f"--baseline {exc.message}") from None
     policy_ids = select_policies(rules, policy_spec)
     limits = Limits(max_unpacked_bytes=max_unpacked * MiB, max_ratio=max_ratio, max_entries=max_entries,
                     max_dex_bytes=max_dex * MiB, max_nesting=max_nesting, timeout=timeout, max_memory_mb=max_memory)
