@@ -1,9 +1,12 @@
 """What a batch means for CI: the exit code it earns.
 
-Exit codes (documented in the README):
-  0  every input analysed, none reached --fail-on
-  1  at least one app reached --fail-on (or, for diff, exposure went up)
-  2  usage error, or at least one input could not be analysed (takes precedence over 1)
+Exit codes (documented in the README). CI reads 1 as "an app failed the gate", so nothing else
+may use it: usage errors, unusable inputs, unwritable -o and internal errors are all 2.
+  0    every input analysed, none reached --fail-on
+  1    at least one app reached --fail-on (or, for diff, exposure went up)
+  2    usage or input error, or at least one input could not be analysed (takes precedence over 1)
+  130  interrupted (Ctrl-C), as shells report SIGINT
+  141  the reader of stdout went away (a broken pipe), as shells report SIGPIPE; nothing is printed
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from collections.abc import Iterable
 from auditor.baseline import has_new_exposure, line_has_new_exposure
 from auditor.model import BANDS, AppResult
 
-EXIT_OK, EXIT_FAIL_ON, EXIT_ERROR = 0, 1, 2
+EXIT_OK, EXIT_FAIL_ON, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 0, 1, 2, 130, 141
 
 Counted = tuple[bool, str | None]
 """(analysed, the band --fail-on weighs or None): one per app of a batch."""

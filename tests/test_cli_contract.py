@@ -42,3 +42,40 @@ def test_files_that_cannot_be_a_baseline_are_rejected(tmp_path: Path) -> None:
         assert result.exit_code == 2, bad
         assert "not a JSON or JSONL report" in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_usage_and_input_errors_exit_two_not_one(tmp_path: Path) -> None:
+    bad_rules = tmp_path / "rules"
+    (bad_rules / "exposure").mkdir(parents=True)
+    (bad_rules / "exposure" / "bad.yaml").write_text("rules:\n  - id: 7\n")
+    assert run("scan", "--jobs", "1", "--rules", str(bad_rules), BENIGN).exit_code == 2
+    assert run("rules", "list", "--rules", str(bad_rules)).exit_code == 2
+    assert run("explain", "NO_SUCH_THING").exit_code == 2
+    assert run("rules", "show", "CEA-NO-SUCH-RULE").exit_code == 2
+    assert run("policies", "show", "no-such-policy").exit_code == 2
+
+
+def test_an_internal_error_exits_two_with_its_traceback(monkeypatch) -> None:
+    import auditor.explain
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(auditor.explain, "explain", broken)
+    result = run("explain", "READ_CONTACTS")
+    assert result.exit_code == 2
+    assert "RuntimeError: boom" in result.stderr and "internal error" in result.stderr
+
+
+def test_broken_pipe_exits_quietly() -> None:
+    import subprocess
+    import sys
+
+    # `auditor rules list | true`: the reader is gone before the first write (start-up takes far longer)
+    proc = subprocess.Popen([sys.executable, "-m", "auditor", "rules", "list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    code = proc.wait(60)
+    stderr = proc.stderr.read().decode()
+    assert code == 141, (code, stderr)
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr

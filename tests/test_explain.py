@@ -29,7 +29,7 @@ def test_rule_and_policy_and_chinese() -> None:
 
 def test_unknown_subject_is_a_usage_error() -> None:
     result = CliRunner().invoke(main, ["explain", "NOPE"])
-    assert result.exit_code == 1 and "unknown" in result.output
+    assert result.exit_code == 2 and "unknown" in result.output
 
 
 def test_policies_commands() -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from auditor.cli.common import fail
+
 
 @click.group("cache")
 def cache_group() -> None:
@@ -21,5 +23,5 @@ def cache_clear() -> None:
     try:
         count = clear_all(store)
     except sqlite3.OperationalError as exc:
-        raise click.ClickException(f"cache {store.path} is busy ({exc}); retry when no scan is running") from exc
+        raise fail(f"cache {store.path} is busy ({exc}); retry when no scan is running") from exc
     click.echo(f"removed {count} cached result(s) from {store.path}")

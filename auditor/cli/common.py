@@ -25,7 +25,7 @@ def load_rules(rule_dirs: tuple[Path, ...]) -> RuleSet:
     try:
         return load_ruleset_cached(rule_dirs)
     except RuleError as exc:
-        raise click.ClickException(f"invalid rules:\n{exc.message}") from exc
+        raise fail(f"invalid rules:\n{exc.message}") from exc
 
 
 def select_policies(rules: RuleSet, spec: str) -> tuple[str, ...]:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
+import traceback
+from typing import Any
 
 import click
 
@@ -15,9 +18,46 @@ from auditor.cli.explain import explain_command
 from auditor.cli.policies import policies
 from auditor.cli.rules import rules
 from auditor.cli.scan import scan
+from auditor.gate import EXIT_BROKEN_PIPE, EXIT_ERROR, EXIT_INTERRUPTED
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class AuditorGroup(click.Group):
+    """The group that keeps exit code 1 for --fail-on alone.
+
+    Click ends an interrupt, a broken pipe and an unexpected exception with 1, which CI reads as
+    "an app reached --fail-on"; here they end with 130, 141 (quietly) and 2 (with the traceback)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("auditor: interrupted", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+        except BrokenPipeError:
+            _silence_stdout()
+            ctx.exit(EXIT_BROKEN_PIPE)
+        except OSError as exc:
+            click.echo(f"auditor: error: {exc}", err=True)
+            ctx.exit(EXIT_ERROR)
+        except Exception as exc:
+            click.echo(traceback.format_exc(), err=True, nl=False)
+            click.echo(f"auditor: internal error (a bug, please report it): {type(exc).__name__}: {exc}", err=True)
+            ctx.exit(EXIT_ERROR)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush does not fail on the closed pipe again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass  # stdout is not a file (a test runner's buffer): nothing will flush to a pipe
+
+
+@click.group(cls=AuditorGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="auditor")
 @click.option("-v", "--verbose", count=True, help="More detail (findings under each app; -vv for debug logs).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from auditor.cli.common import RULES_OPTION, load_rules
+from auditor.cli.common import RULES_OPTION, fail, load_rules
 
 
 @click.group()
@@ -30,5 +30,5 @@ def policies_show(policy_id: str, rule_dirs: tuple[Path, ...]) -> None:
 
     policy = load_rules(rule_dirs).policies.get(policy_id)
     if policy is None:
-        raise click.ClickException(f"no policy {policy_id!r} (see 'auditor policies list')")
+        raise fail(f"no policy {policy_id!r} (see 'auditor policies list')")
     click.echo(policy_card(policy.data))
