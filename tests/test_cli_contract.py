@@ -79,3 +79,30 @@ def test_broken_pipe_exits_quietly() -> None:
     stderr = proc.stderr.read().decode()
     assert code == 141, (code, stderr)
     assert "Traceback" not in stderr and "BrokenPipe" not in stderr
+
+
+def test_output_into_a_missing_folder_is_refused_before_the_batch(tmp_path: Path, monkeypatch) -> None:
+    import auditor.reports.scan
+
+    def no_batch(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the batch ran although -o cannot be written")
+
+    monkeypatch.setattr(auditor.reports.scan, "run_batch", no_batch)
+    for fmt in ("json", "jsonl", "html"):
+        result = run("scan", "--jobs", "1", "-f", fmt, "-o", str(tmp_path / "missing" / "r.out"), BENIGN)
+        assert result.exit_code == 2 and "does not exist" in result.stderr, result.output
+        assert "Traceback" not in result.output
+    for command in (("compare",), ("diff", V1)):
+        result = run(*command, "-o", str(tmp_path / "missing" / "r.out"), V2)
+        assert result.exit_code == 2 and "does not exist" in result.stderr, result.output
+
+
+def test_output_that_names_an_input_is_refused(tmp_path: Path) -> None:
+    app = tmp_path / "app.apk"
+    app.write_bytes(Path(BENIGN).read_bytes())
+    before = app.read_bytes()
+    result = run("scan", "--jobs", "1", "-f", "json", "-o", str(app), str(app))
+    assert result.exit_code == 2 and "one of the inputs" in result.stderr
+    folder = run("scan", "--jobs", "1", "-f", "json", "-o", str(tmp_path / "." / "app.apk"), str(tmp_path))
+    assert folder.exit_code == 2 and "one of the inputs" in folder.stderr
+    assert app.read_bytes() == before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import click
@@ -44,6 +45,19 @@ def write(text: str, output: Path | None) -> None:
         click.echo(text, nl=False)
     else:
         output.write_text(text, encoding="utf-8")
+
+
+def check_output(output: Path | None, inputs: Iterable[str]) -> None:
+    """Stop before any work when -o cannot be written or names one of the inputs."""
+    from auditor.output import OutputError
+    from auditor.output import check_output as check
+
+    if output is None:
+        return
+    try:
+        check(output, inputs)
+    except OutputError as exc:
+        raise fail(exc.message) from None
 
 
 def fail(message: str, code: int = EXIT_ERROR) -> click.ClickException:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from auditor.cli.common import LANG_OPTION, OUTPUT_OPTION, RULES_OPTION, load_rules, write
+from auditor.cli.common import LANG_OPTION, OUTPUT_OPTION, RULES_OPTION, check_output, load_rules, write
 from auditor.reports import diff as diff_report
 
 
@@ -22,6 +22,7 @@ def diff(ctx: click.Context, old: Path, new: Path, fmt: str, output: Path | None
     """Compare two versions of an app; exit 1 when exposure went up, 2 when either could not be analysed."""
     from auditor.reports.scan import scan_report
 
+    check_output(output, (str(old), str(new)))
     report = scan_report((old, new), load_rules(rule_dirs), jobs=2)
     by_input = {r.input: r for r in report.results}
     code, change = diff_report.diff_pair(by_input[str(old)], by_input[str(new)])

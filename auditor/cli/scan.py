@@ -7,7 +7,18 @@ from typing import Any, TextIO
 
 import click
 
-from auditor.cli.common import JOBS_OPTION, LANG_OPTION, OUTPUT_OPTION, POLICY_OPTION, RULES_OPTION, fail, load_rules, select_policies, write
+from auditor.cli.common import (
+    JOBS_OPTION,
+    LANG_OPTION,
+    OUTPUT_OPTION,
+    POLICY_OPTION,
+    RULES_OPTION,
+    check_output,
+    fail,
+    load_rules,
+    select_policies,
+    write,
+)
 from auditor.formats import FORMATS, RenderOptions
 from auditor.limits import Limits, MiB
 from auditor.model import BANDS
@@ -71,6 +82,7 @@ def scan(ctx: click.Context, paths: tuple[Path, ...], from_list: TextIO | None, 
     if not paths and from_list is None:
         raise click.UsageError("give at least one PATH, or --from-list FILE")
     inputs, missing = collect_inputs(paths + (read_list(from_list) if from_list else ()))
+    check_output(output, inputs)
     executor = _executor(executor_kind, jobs, scheduler, read_bytes)
     try:
         outcome = write_scan(inputs, missing, Task(rules, limits, policy_ids, debug), executor, fmt, output,
