@@ -274,3 +274,5 @@ class Report:
     rules_digest: str
     rules: tuple[RuleInfo, ...]
     results: tuple[AppResult, ...] = field(default_factory=tuple)
+    incomplete: tuple[int, int] | None = None
+    """(files done, files given) when Ctrl-C stopped the run: the results are only the finished files."""

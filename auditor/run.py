@@ -35,10 +35,19 @@ class Cache(Protocol):
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a batch produced: fresh results, and the summaries of lines resumed from a JSONL."""
+    """What a batch produced: fresh results, and the summaries of lines resumed from a JSONL.
+
+    `interrupted` is set when Ctrl-C stopped the batch: the results are then the files finished
+    before it, and `total` says how many there were to do."""
 
     results: list[AppResult]
     resumed: list[dict[str, object]]
+    total: int = 0
+    interrupted: bool = False
+
+    @property
+    def done(self) -> int:
+        return len(self.results) + len(self.resumed)
 
 
 def _sha256_or_none(path: str) -> str | None:
@@ -103,10 +112,26 @@ def run_batch(inputs: list[str], missing: list[str], task: Task, executor: Execu
               cache: Cache | None = None, cache_key: CacheKey | None = None,
               resume: dict[str, dict[str, object]] | None = None,
               on_result: Callable[[AppResult], None] = lambda r: None, show_progress: bool = False) -> Outcome:
-    """Audit every input once; fresh results come back in input order."""
+    """Audit every input once; fresh results come back in input order.
+
+    Ctrl-C stops the batch between results: the files in progress are dropped (never reported as
+    failed), and the outcome holds what was finished, marked interrupted."""
     progress = Progress(len(inputs) + len(missing), show_progress)
     done: dict[str, AppResult] = {}
     resumed: list[dict[str, object]] = []
+    interrupted = False
+    try:
+        _run(inputs, missing, task, executor, cache, cache_key, resume, on_result, progress, done, resumed)
+    except KeyboardInterrupt:
+        interrupted = True
+    progress.close()
+    return Outcome([done[p] for p in [*missing, *inputs] if p in done], resumed, len(inputs) + len(missing), interrupted)
+
+
+def _run(inputs: list[str], missing: list[str], task: Task, executor: Executor, cache: Cache | None, cache_key: CacheKey | None,
+         resume: dict[str, dict[str, object]] | None, on_result: Callable[[AppResult], None], progress: Progress,
+         done: dict[str, AppResult], resumed: list[dict[str, object]]) -> None:
+    """run_batch's work, filling `done` and `resumed` as it goes so an interrupt keeps what is finished."""
     todo: list[str] = []
     for path in missing:
         done[path] = _missing(path)
@@ -131,8 +156,6 @@ def run_batch(inputs: list[str], missing: list[str], task: Task, executor: Execu
         done[result.input] = result
         on_result(result)
         progress.step()
-    progress.close()
-    return Outcome([done[p] for p in [*missing, *inputs] if p in done], resumed)
 
 
 def _stream(executor: Executor, paths: list[str], task: Task) -> Iterable[AppResult]:

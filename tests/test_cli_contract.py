@@ -106,3 +106,63 @@ def test_output_that_names_an_input_is_refused(tmp_path: Path) -> None:
     folder = run("scan", "--jobs", "1", "-f", "json", "-o", str(tmp_path / "." / "app.apk"), str(tmp_path))
     assert folder.exit_code == 2 and "one of the inputs" in folder.stderr
     assert app.read_bytes() == before
+
+
+SLOW_WRAPPER = """
+import os, sys, time
+from auditor.executors import Task
+audit = Task.__call__
+def slow(self, path):
+    if os.path.basename(path).startswith("slow"):
+        open(os.environ["MARKER"], "w").close()
+        time.sleep(60)
+    return audit(self, path)
+Task.__call__ = slow
+from auditor.cli import main
+sys.argv[0] = "auditor"
+main()
+"""
+
+
+def _interrupted_run(tmp_path: Path, fmt: str, jobs: str = "1") -> tuple[int, str, Path]:
+    """Run a scan in its own session, Ctrl-C it (SIGINT to the process group, as a terminal does)
+    while the third file is being analysed; (exit code, stderr, -o file)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    apps = tmp_path / "apps"
+    apps.mkdir(exist_ok=True)
+    for name in ("a.apk", "b.apk", "slow.apk", "z.apk"):
+        (apps / name).write_bytes(Path(BENIGN).read_bytes())
+    marker, out = tmp_path / f"started-{fmt}", tmp_path / f"report.{fmt}"
+    env = {**os.environ, "MARKER": str(marker), "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.Popen([sys.executable, "-c", SLOW_WRAPPER, "scan", "--no-cache", "--jobs", jobs, "-f", fmt, "-o", str(out),
+                             *(str(apps / n) for n in ("a.apk", "b.apk", "slow.apk", "z.apk"))],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    return proc.returncode, stderr.decode(), out
+
+
+def test_ctrl_c_stops_quietly_and_keeps_what_is_done(tmp_path: Path) -> None:
+    code, stderr, out = _interrupted_run(tmp_path, "json")
+    assert code == 130, stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    assert stderr.strip().splitlines()[-1].startswith("auditor: interrupted: 2 of 4 files done"), stderr
+    report = json.loads(out.read_text())
+    assert report["incomplete"] == {"done": 2, "total": 4}
+    assert [Path(a["input"]).name for a in report["apps"]] == ["a.apk", "b.apk"]
+    assert all(a["status"] == "ok" for a in report["apps"]), "the file in progress is dropped, not reported as failed"
+
+
+def test_ctrl_c_marks_every_non_streamed_format_incomplete(tmp_path: Path) -> None:
+    for fmt, mark in (("table", "Incomplete"), ("markdown", "Incomplete"), ("html", "Incomplete"), ("sarif", '"executionSuccessful": false')):
+        code, stderr, out = _interrupted_run(tmp_path, fmt, jobs="2")
+        assert code == 130 and "Traceback" not in stderr, stderr
+        assert mark in out.read_text(), fmt

@@ -20,6 +20,7 @@ from auditor.cli.common import (
     write,
 )
 from auditor.formats import FORMATS, RenderOptions
+from auditor.gate import EXIT_INTERRUPTED
 from auditor.limits import Limits, MiB
 from auditor.model import BANDS
 
@@ -93,6 +94,10 @@ def scan(ctx: click.Context, paths: tuple[Path, ...], from_list: TextIO | None, 
         close = getattr(executor, "close", None)
         if close is not None:
             close()
+    if outcome.interrupted:
+        written = f"; {output} holds them" + ("" if fmt == "jsonl" else ", marked incomplete") if output is not None else ""
+        click.echo(f"auditor: interrupted: {outcome.done} of {outcome.total} files done{written}", err=True)
+        ctx.exit(EXIT_INTERRUPTED)
     ctx.exit(exit_code(counted(outcome.results, outcome.resumed, baseline=known is not None), fail_on))
 
 

@@ -43,6 +43,9 @@ def _die_with_parent() -> None:
 
 
 def _worker(conn: Connection, task: Task) -> None:
+    # Ctrl-C reaches the whole process group; the parent alone decides what an interrupt means
+    # (it stops the batch and kills the workers), so a worker neither dies of it nor prints a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent()
     _limit_memory(task.limits.max_memory_mb)
     while True:

@@ -205,6 +205,9 @@ def render(report: Report, options: RenderOptions) -> str:
     title = text("report.title", lang)
     rules = {info.id: info for info in report.rules}
     body = [header(title, report, lang)]
+    if report.incomplete is not None:
+        body.append(f'<p class="incomplete"><strong>{escape(text("report.incomplete", lang, done=report.incomplete[0], total=report.incomplete[1]))}'
+                    "</strong></p>")
     if len(report.results) > 1:
         body += [chart_section(report.results, lang), _matrix(report, lang)]
     body += [_app(i, r, rules, lang) for i, r in enumerate(report.results)]

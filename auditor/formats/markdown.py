@@ -128,9 +128,15 @@ def header(title_key: str, report: Report, lang: str) -> list[str]:
             text("report.generated", lang, version=md_text(report.tool_version), digest=md_code(report.rules_digest)), ""]
 
 
+def _incomplete(report: Report, lang: str) -> list[str]:
+    if report.incomplete is None:
+        return []
+    return [f"**{md_text(text('report.incomplete', lang, done=report.incomplete[0], total=report.incomplete[1]))}**", ""]
+
+
 def render(report: Report, options: RenderOptions) -> str:
     lang = options.lang
-    lines = [*header("report.title", report, lang), *_summary(report, lang)]
+    lines = [*header("report.title", report, lang), *_incomplete(report, lang), *_summary(report, lang)]
     for r in report.results:
         lines += _app(r, lang)
     return "\n".join(lines).rstrip("\n") + "\n"

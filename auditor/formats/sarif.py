@@ -199,8 +199,10 @@ def sarif_log(report: Report, lang: str = "en") -> dict[str, Any]:
     uri = information_uri()
     if uri:
         driver["informationUri"] = uri
-    invocation = {"executionSuccessful": all(r.ok for r in report.results),
-                  "toolExecutionNotifications": _notifications(report, lang)}
+    invocation: dict[str, Any] = {"executionSuccessful": all(r.ok for r in report.results) and report.incomplete is None,
+                                  "toolExecutionNotifications": _notifications(report, lang)}
+    if report.incomplete is not None:
+        invocation["exitCodeDescription"] = text("report.incomplete", lang, done=report.incomplete[0], total=report.incomplete[1])
     run = {"tool": {"driver": driver}, "invocations": [invocation], "results": results,
            "properties": {"rulesDigest": report.rules_digest}}
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}

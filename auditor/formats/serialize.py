@@ -82,4 +82,7 @@ def report_header(report: Report) -> dict[str, Any]:
 
 
 def report_dict(report: Report) -> dict[str, Any]:
-    return {**report_header(report), "apps": [app_dict(r) for r in report.results]}
+    out = {**report_header(report), "apps": [app_dict(r) for r in report.results]}
+    if report.incomplete is not None:
+        out["incomplete"] = {"done": report.incomplete[0], "total": report.incomplete[1]}
+    return out

@@ -154,7 +154,8 @@ def render(report: Report, options: RenderOptions) -> str:
     with_policies = any(r.policies for r in report.results)
     columns = ("input", "package", "label", *CHANNELS, "score", "band", *(("policies",) if with_policies else ()))
     headers = [text(f"col.{c}", lang) for c in columns]
-    notes = [*error_lines(report.results, lang, width), *legend(report.results, lang)]
+    incomplete = [] if report.incomplete is None else [text("report.incomplete", lang, done=report.incomplete[0], total=report.incomplete[1])]
+    notes = [*incomplete, *error_lines(report.results, lang, width), *legend(report.results, lang)]
     if not options.verbose:
         rows = fit([_row(r, lang, with_policies) for r in report.results], headers, width)
         table = tabulate(rows, headers=headers, tablefmt="simple")

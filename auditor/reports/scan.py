@@ -30,6 +30,8 @@ def scan_report(paths: tuple[Path, ...], rules: RuleSet, policy_ids: tuple[str, 
     inputs, missing = collect_inputs(paths)
     task = Task(rules, limits or Limits(), policy_ids)
     outcome = run_batch(inputs, missing, task, LocalExecutor(jobs), show_progress=show_progress)
+    if outcome.interrupted:
+        raise KeyboardInterrupt  # a comparison of part of the apps would mislead: stop as Ctrl-C asked
     return Report(__version__, rules.digest, rules.infos(), tuple(outcome.results))
 
 
@@ -53,7 +55,8 @@ def write_scan(inputs: list[str], missing: list[str], task: Task, executor: Exec
         outcome = run_batch(inputs, missing, task, executor, cache=cache, cache_key=cache_key, show_progress=show_progress)
         if known is not None:
             outcome = replace(outcome, results=[mark(r, known) for r in outcome.results])
-        report = Report(__version__, rules.digest, rules.infos(), tuple(outcome.results))
+        report = Report(__version__, rules.digest, rules.infos(), tuple(outcome.results),
+                        incomplete=(outcome.done, outcome.total) if outcome.interrupted else None)
         write(formatter(fmt)(report, options))
         return outcome
     header = report_header(Report(__version__, rules.digest, rules.infos()))
