@@ -12,14 +12,14 @@ import pytest
 from lxml import etree
 from wcwidth import wcswidth
 
-from auditor.formats import RenderOptions
+from auditor.formats import RenderOptions, story
 from auditor.formats import html as html_format
 from auditor.formats import markdown as md_format
 from auditor.formats import table as table_format
 from auditor.limits import Limits
 from auditor.model import Report
 from auditor.pipeline import audit_path
-from auditor.reports import diff, story
+from auditor.reports import diff
 from auditor.ruleset.ruleset import RuleSet
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

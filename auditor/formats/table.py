@@ -16,11 +16,10 @@ import shutil
 from tabulate import tabulate
 from wcwidth import wcswidth
 
-from auditor.formats import RenderOptions
+from auditor.formats import RenderOptions, story
 from auditor.formats.safe import terminal_safe
 from auditor.i18n import name, text
 from auditor.model import CHANNELS, AppResult, Report
-from auditor.reports import story
 
 MAX_EVIDENCE_SHOWN = 4
 FALLBACK_WIDTH = 120
