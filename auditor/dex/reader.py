@@ -20,6 +20,8 @@ import zlib
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import accumulate
+from typing import NamedTuple
 
 from auditor.dex.opcodes import INSN_UNITS, payload_units
 
@@ -38,6 +40,12 @@ class DexFormatError(Exception):
     """The bytes are not a dex file this reader can trust."""
 
 
+MAX_INTERFACES = 256
+"""Interfaces kept per class. Real classes implement a handful; a hostile dex can point thousands of
+classes at one list of a hundred thousand entries, which would make the class index quadratic.
+The list is also deduplicated: ART refuses a class that names an interface twice."""
+
+
 @dataclass(frozen=True)
 class Insn:
     """One decoded reference-carrying instruction: its opcode, the index it names, its offset."""
@@ -47,13 +55,46 @@ class Insn:
     offset: int
 
 
-@dataclass(frozen=True)
-class MethodCode:
-    """Where a defined method's instructions live: [start, end) byte offsets in the dex."""
+class MethodCode(NamedTuple):
+    """Where a defined method's instructions live: [start, end) byte offsets in the dex.
+
+    A named tuple rather than a dataclass: a large app defines a hundred thousand of them, and a
+    tuple is built several times faster.
+    """
 
     method_idx: int
     start: int
     end: int
+
+
+_ULEB_TOKEN = re.compile(rb"[\x80-\xff]{0,4}[\x00-\x7f]|[\x80-\xff]{5}")
+"""One unsigned LEB128 value (at most five bytes, as ART reads them): a run of them is split in C."""
+
+_LANE = 8
+_LITTLE_ENDIAN = struct.pack("=I", 1) == struct.pack("<I", 1)
+_LOW7 = 0x7F
+
+
+def _uleb_values(tokens: list[bytes]) -> list[int]:
+    """Values of many LEB128 byte strings at once, with big-integer arithmetic instead of a Python loop.
+
+    Each token is padded to an 8-byte lane of one integer; masking and shifting the whole integer
+    moves the low 7 bits of byte k of every lane to bit 7k, all lanes in one C operation.
+    """
+    if not tokens:
+        return []
+    count = len(tokens)
+    packed = int.from_bytes(b"".join([t.ljust(_LANE, b"\0") for t in tokens]), "little")
+    mask = int.from_bytes(bytes([_LOW7]).ljust(_LANE, b"\0") * count, "little")
+    value = packed & mask
+    for k in range(1, 5):
+        value |= (packed >> k) & (mask << (7 * k))
+    lanes = array("Q", value.to_bytes(_LANE * count, "little"))
+    if lanes.itemsize != _LANE:  # pragma: no cover - no such platform in use
+        raise RuntimeError("array('Q') is not 8 bytes wide here")
+    if not _LITTLE_ENDIAN:  # pragma: no cover - big-endian hosts
+        lanes.byteswap()
+    return lanes.tolist()
 
 
 def _uleb(data: bytes, pos: int) -> tuple[int, int]:
@@ -99,8 +140,16 @@ class DexFile:
         self.string_offsets = self._u32_table(self._string_ids_off, self._string_ids_size)
         self.type_string = self._u32_table(self._type_ids_off, self._type_ids_size)
         self._strings: dict[int, str] = {}
+        self._protos: dict[int, str] = {}
+        self._type_names: list[str] | None = None
+        self._class_defs: list[tuple[int, int, int, list[int]]] | None = None
+        self._string_order: tuple[list[int], list[int]] | None = None
+        self._site_patterns: dict[frozenset[int], re.Pattern[bytes]] = {}
+        self.anomalies: list[str] = []
+        """What the reader had to bound or skip (overlapping class data, huge interface lists)."""
         self._code_index: tuple[list[int], list[MethodCode]] | None = None
         self._class_methods: dict[int, list[MethodCode]] | None = None
+        self._unique_methods: list[list[MethodCode]] = []
         self._decoded: dict[int, list[Insn]] = {}
         self._method_keys: list[int] | None = None
         self._field_keys: list[int] | None = None
@@ -136,23 +185,41 @@ class DexFile:
             return cached
         if not 0 <= idx < len(self.string_offsets):
             return ""
+        data = self.data
         off = self.string_offsets[idx]
-        if off >= len(self.data):
+        if off >= len(data):
             return ""
-        try:
-            _, start = _uleb(self.data, off)
-        except DexFormatError:
-            return ""
-        end = self.data.find(b"\0", start)
-        raw = self.data[start:end if end >= 0 else len(self.data)]
-        text = raw.replace(b"\xc0\x80", b"\0").decode("utf-8", "replace")
+        if data[off] < 0x80:
+            start = off + 1
+        else:
+            try:
+                _, start = _uleb(data, off)
+            except DexFormatError:
+                return ""
+        end = data.find(b"\0", start)
+        raw = data[start:end if end >= 0 else len(data)]
+        text = raw.decode("utf-8", "replace") if b"\xc0" not in raw else raw.replace(b"\xc0\x80", b"\0").decode("utf-8", "replace")
         self._strings[idx] = text
         return text
 
     def type_name(self, type_idx: int) -> str:
-        if not 0 <= type_idx < len(self.type_string):
-            return "?"
-        return self.string(self.type_string[type_idx])
+        names = self._type_names
+        if names is None:
+            names = self._type_names = self._decode_strings(self.type_string)
+        return names[type_idx] if 0 <= type_idx < len(names) else "?"
+
+    def _decode_strings(self, indices: array[int]) -> list[str]:
+        """string(i) for many indices at once (every type descriptor, on first use): the common
+        case (a one-byte length, a terminating NUL, no encoded NUL) in comprehensions, the rest
+        through string()."""
+        data, size, offsets = self.data, len(self.data), self.string_offsets
+        count = len(offsets)
+        at = [offsets[i] if i < count else size for i in indices]
+        starts = [o + 1 if o < size and data[o] < 0x80 else -1 for o in at]
+        ends = [data.find(b"\0", s) if s >= 0 else -1 for s in starts]
+        raw = [data[s:e] if e >= 0 else None for s, e in zip(starts, ends, strict=True)]
+        return [r.decode("utf-8", "replace") if r is not None and b"\xc0" not in r else self.string(i)
+                for i, r in zip(indices, raw, strict=True)]
 
     def field_ref(self, idx: int) -> tuple[str, str, str]:
         """(class descriptor, field name, field type) of a field id."""
@@ -173,11 +240,15 @@ class DexFile:
         return f"{cls}->{name}{proto}"
 
     def proto(self, idx: int) -> str:
+        cached = self._protos.get(idx)
+        if cached is not None:
+            return cached
         if not 0 <= idx < self._proto_ids_size:
             return "()?"
         _, return_idx, params_off = struct.unpack_from("<III", self.data, self._proto_ids_off + 12 * idx)
         params = "".join(self.type_name(t) for t in self._type_list(params_off))
-        return f"({params}){self.type_name(return_idx)}"
+        self._protos[idx] = text = f"({params}){self.type_name(return_idx)}"
+        return text
 
     def _type_list(self, off: int) -> list[int]:
         if not off or off + 4 > len(self.data):
@@ -233,65 +304,119 @@ class DexFile:
         return out
 
     def class_defs(self) -> list[tuple[int, int, int, list[int]]]:
-        """(class type idx, superclass type idx, class_data_off, interface type idxs) per class."""
-        out = []
-        base = self._class_defs_off
-        for i in range(self._class_defs_size):
-            cls, _flags, sup, ifaces_off, _src, _ann, data_off, _static = struct.unpack_from("<8I", self.data, base + 32 * i)
-            out.append((cls, sup, data_off, self._type_list(ifaces_off)))
-        return out
+        """(class type idx, superclass type idx, class_data_off, interface type idxs) per class.
+
+        Built once per dex. Classes that share one interface list share one (read-only) list
+        object, read once and bounded by MAX_INTERFACES, so the work stays linear in the file.
+        """
+        if self._class_defs is None:
+            base = self._class_defs_off
+            raw = self.data[base:base + 32 * self._class_defs_size]
+            lists: dict[int, list[int]] = {0: []}
+            out = []
+            for cls, _flags, sup, ifaces_off, _src, _ann, data_off, _static in struct.iter_unpack("<8I", raw):
+                ifaces = lists.get(ifaces_off)
+                if ifaces is None:
+                    ifaces = lists[ifaces_off] = self._interfaces(ifaces_off)
+                out.append((cls, sup, data_off, ifaces))
+            self._class_defs = out
+        return self._class_defs
+
+    def _interfaces(self, off: int) -> list[int]:
+        found = list(dict.fromkeys(self._type_list(off)))
+        if len(found) > MAX_INTERFACES:
+            self.anomalies.append(f"{self.name}: an interface list of {len(found)} types cut to {MAX_INTERFACES}")
+            del found[MAX_INTERFACES:]
+        return found
 
     # -- code ---------------------------------------------------------------------------------
 
-    def _parse_class_data(self, data_off: int) -> list[MethodCode]:
-        """Methods with code in one class_data_item (direct and virtual)."""
+    def _class_data_tokens(self, data_off: int, limit: int) -> tuple[int, list[bytes]] | None:
+        """(direct method count, LEB128 tokens of the method entries) of one class_data_item.
+
+        The four counts come first; the entries after the fields are split into LEB128 tokens by
+        one regex call, read no further than `limit`. A class that claims more entries than lie
+        between it and `limit` (the next class's data, or the end of the file) gets None: ART would
+        refuse such a dex, and walking it would cost time proportional to the claim, not the file.
+        """
         data = self.data
-        if not data_off or data_off >= len(data):
-            return []
         static_n, pos = _uleb(data, data_off)
         inst_n, pos = _uleb(data, pos)
         direct_n, pos = _uleb(data, pos)
         virtual_n, pos = _uleb(data, pos)
-        for _ in range(2 * (static_n + inst_n)):
-            while data[pos] & 0x80:  # skip one uleb128
-                pos += 1
-            pos += 1
-        out: list[MethodCode] = []
-        size = len(data)
-        for count in (direct_n, virtual_n):
-            idx = 0
-            for _ in range(count):
-                diff = data[pos]
-                if diff < 0x80:
-                    pos += 1
-                else:
-                    diff, pos = _uleb(data, pos)
-                while data[pos] & 0x80:  # access flags, not needed
-                    pos += 1
-                pos += 1
-                code_off, pos = _uleb(data, pos)
-                idx += diff
-                if code_off and code_off + 16 <= size:
-                    insns = struct.unpack_from("<I", data, code_off + 12)[0]
-                    start = code_off + 16
-                    out.append(MethodCode(idx, start, min(size, start + 2 * insns)))
-        return out
+        fields = 2 * (static_n + inst_n)
+        need = fields + 3 * (direct_n + virtual_n)
+        if need > limit - pos:
+            self.anomalies.append(f"{self.name}: class data at {data_off:#x} claims more entries than the file holds")
+            return None
+        if not direct_n + virtual_n:
+            return direct_n, []
+        tokens = _ULEB_TOKEN.findall(data, pos, min(limit, pos + 5 * need))
+        if len(tokens) < need:
+            self.anomalies.append(f"{self.name}: class data at {data_off:#x} runs into the next class's")
+            return None
+        return direct_n, tokens[fields:need]
 
     def class_methods(self) -> dict[int, list[MethodCode]]:
-        """Defined methods with code, by the type idx of their class."""
+        """Defined methods with code, by the type idx of their class.
+
+        Each distinct class_data_item is read once, in file order and only up to where the next
+        one starts, so classes sharing one item (or items claiming billions of entries) cost no
+        more than the bytes they occupy. The LEB128 values of all items are decoded in one go.
+        """
         if self._class_methods is None:
-            result: dict[int, list[MethodCode]] = {}
-            for cls, _sup, data_off, _ifaces in self.class_defs():
+            defs = self.class_defs()
+            size = len(self.data)
+            offsets = sorted({off for _c, _s, off, _i in defs if off and off < size})
+            items: list[tuple[int, int, int, int]] = []  # offset, direct count, first token, token count
+            tokens: list[bytes] = []
+            for k, off in enumerate(offsets):
+                limit = offsets[k + 1] if k + 1 < len(offsets) else size
                 try:
-                    result[cls] = self._parse_class_data(data_off)
+                    found = self._class_data_tokens(off, limit)
                 except (IndexError, struct.error):
-                    result[cls] = []
-            self._class_methods = result
+                    found = None
+                if found is not None:
+                    items.append((off, found[0], len(tokens), len(found[1])))
+                    tokens += found[1]
+            methods = self._methods(items, _uleb_values(tokens))
+            parsed = {off: [m for m in methods[first // 3:(first + count) // 3] if m is not None]
+                      for off, _direct_n, first, count in items}
+            empty: list[MethodCode] = []
+            self._class_methods = {cls: parsed.get(off, empty) for cls, _sup, off, _ifaces in defs}
+            self._unique_methods = list(parsed.values())
         return self._class_methods
+
+    def _methods(self, items: list[tuple[int, int, int, int]], values: list[int]) -> list[MethodCode | None]:
+        """One MethodCode per method entry of every item (None for entries without code), in bulk.
+
+        `values` holds (index step, access flags, code offset) triples; method indices restart at
+        each item's direct and virtual lists.
+        """
+        steps, code_offs = values[0::3], values[2::3]
+        indices: list[int] = []
+        for _off, direct_n, first, count in items:
+            item = steps[first // 3:(first + count) // 3]
+            indices += accumulate(item[:direct_n])
+            indices += accumulate(item[direct_n:])
+        data = self.data
+        size = len(data)
+        last = size - 16
+        if _LITTLE_ENDIAN and not any(c & 3 for c in code_offs):
+            # code items are 4-byte aligned: read every insns_size through one u32 view, in C
+            words = memoryview(data)[:size - size % 4].cast("I")
+            at = [(c + 12) >> 2 if 0 < c <= last else 0 for c in code_offs]
+            units = list(map(words.__getitem__, at))
+        else:
+            units = [struct.unpack_from("<I", data, c + 12)[0] if 0 < c <= last else 0 for c in code_offs]
+        return [tuple.__new__(MethodCode, (i, c + 16, min(size, c + 16 + 2 * n))) if 0 < c <= last else None
+                for i, c, n in zip(indices, code_offs, units, strict=True)]
 
     def _code_ranges(self) -> tuple[list[int], list[MethodCode]]:
         if self._code_index is None:
-            codes = sorted((m for ms in self.class_methods().values() for m in ms), key=lambda m: m.start)
+            self.class_methods()
+            by_start = {m.start: m for ms in self._unique_methods for m in ms}
+            codes = sorted(by_start.values(), key=lambda m: m.start)
             self._code_index = ([m.start for m in codes], codes)
             self._code_end = max((m.end for m in codes), default=0)
         return self._code_index
@@ -341,13 +466,18 @@ class DexFile:
             pos += 2 * max(units, 1)
 
     def proto_ids_matching(self, returns: str, params: set[tuple[str, ...]]) -> set[int]:
-        """Proto ids with this return type and one of these parameter lists (type descriptors)."""
-        found = set()
-        for idx in range(self._proto_ids_size):
-            _shorty, return_idx, params_off = struct.unpack_from("<III", self.data, self._proto_ids_off + 12 * idx)
-            if self.type_name(return_idx) == returns and tuple(map(self.type_name, self._type_list(params_off))) in params:
-                found.add(idx)
-        return found
+        """Proto ids with this return type and one of these parameter lists (type descriptors).
+
+        The return type is compared as an index, so only protos returning it have their
+        parameter lists decoded.
+        """
+        string_idx = self.find_string(returns)
+        if string_idx is None:
+            return set()
+        wanted = {i for i, s in enumerate(self.type_string) if s == string_idx}
+        raw = self.data[self._proto_ids_off:self._proto_ids_off + 12 * self._proto_ids_size]
+        return {idx for idx, (_shorty, return_idx, params_off) in enumerate(struct.iter_unpack("<III", raw))
+                if return_idx in wanted and tuple(map(self.type_name, self._type_list(params_off))) in params}
 
     def method_ids_with_proto(self, protos: set[int]) -> list[int]:
         raw = self.data[self._method_ids_off:self._method_ids_off + 8 * self._method_ids_size]
@@ -375,26 +505,41 @@ class DexFile:
         return hits
 
     def _candidate_methods(self, groups: list[tuple[bytes, set[int]]]) -> list[MethodCode]:
-        """Methods holding a byte pattern of one of the groups, searched only where code lies."""
+        """Methods holding an instruction of one of the groups, found by one regex pass over the code.
+
+        The pass looks for the 16-bit index operands only (their two bytes are rarer than opcode
+        bytes, so the regex engine's first-byte scan skips most of the file); each hit is kept when
+        the byte two before it, at an even offset, is one of its group's opcodes.
+        """
         starts, codes = self._code_ranges()
         if not codes:
             return []
-        pattern = _site_pattern(groups)
+        ops_of: dict[int, bytes] = {}
+        for ops, indices in groups:
+            for index in indices:
+                low = index & 0xFFFF
+                ops_of[low] = ops_of.get(low, b"") + ops
+        pattern = self._site_patterns.get(key := frozenset(ops_of))
+        if pattern is None:
+            pattern = self._site_patterns[key] = _site_pattern(ops_of)
+        data = self.data
         seen: dict[int, MethodCode] = {}
-        for match in pattern.finditer(self.data, starts[0], self._code_end):
-            offset = match.start()
-            if offset & 1:
+        last: MethodCode | None = None
+        for match in pattern.finditer(data, starts[0] + 2, self._code_end):
+            at = match.start() - 2
+            if at & 1 or data[at] not in ops_of[data[at + 2] | (data[at + 3] << 8)]:
                 continue
-            code = self.method_at(offset)
-            if code is not None:
-                seen.setdefault(code.start, code)
+            if last is None or not last.start <= at < last.end:
+                last = self.method_at(at)
+                if last is None:
+                    continue
+                seen.setdefault(last.start, last)
         return list(seen.values())
 
     def find_string_ids(self, needle: bytes) -> set[int]:
         """Indices of strings that contain `needle`, found by a byte search of the string data."""
         found: set[int] = set()
-        order = self._strings_by_offset()
-        offsets = [self.string_offsets[i] for i in order]
+        order, offsets = self._strings_by_offset()
         pos = self.data.find(needle)
         while pos >= 0:
             i = bisect.bisect_right(offsets, pos) - 1
@@ -405,26 +550,28 @@ class DexFile:
             pos = self.data.find(needle, pos + 1)
         return found
 
-    def _strings_by_offset(self) -> list[int]:
-        cached = getattr(self, "_by_offset", None)
-        if cached is None:
-            cached = sorted(range(len(self.string_offsets)), key=self.string_offsets.__getitem__)
-            self._by_offset = cached
-        return cached
+    def _strings_by_offset(self) -> tuple[list[int], list[int]]:
+        """String indices sorted by where their data lies, and those offsets (built once per dex)."""
+        if self._string_order is None:
+            table = self.string_offsets
+            order = sorted(range(len(table)), key=table.__getitem__)
+            self._string_order = (order, [table[i] for i in order])
+        return self._string_order
 
 
 _REF_OPS = frozenset(INVOKE_OPS + FIELD_OPS + TYPE_OPS + bytes([CONST_STRING]))
 
 
-def _site_pattern(groups: list[tuple[bytes, set[int]]]) -> re.Pattern[bytes]:
-    """A lookahead regex matching <op><any byte><16-bit index> at every position (overlaps too).
+def _site_pattern(ops_of: dict[int, bytes]) -> re.Pattern[bytes]:
+    """A regex matching the first byte of each 16-bit index (little-endian), the second in a lookahead.
 
-    Measured on a 9 MB dex, one lookahead pass beats searching for each index with bytes.find
-    (0.18 s against 0.66 s for 40 indices), so all groups share one pass.
+    Consuming one byte per match keeps overlapping operands findable, and starting every branch
+    with a literal byte lets the regex engine skip ahead in C. Measured on a 9 MB dex: 0.05 s,
+    against 0.20 s for a lookahead over <opcode><any><index> at every offset.
     """
-    branches = []
-    for ops, indices in groups:
-        op_class = b"[" + b"".join(re.escape(bytes([o])) for o in sorted(ops)) + b"]"
-        alternatives = b"|".join(re.escape(struct.pack("<H", i & 0xFFFF)) for i in sorted(indices))
-        branches.append(op_class + b".(?:" + alternatives + b")")
-    return re.compile(b"(?=" + b"|".join(branches) + b")", re.DOTALL)
+    by_low: dict[int, list[int]] = {}
+    for index in sorted(ops_of):
+        by_low.setdefault(index & 0xFF, []).append(index >> 8)
+    branches = [re.escape(bytes([low])) + b"(?=[" + b"".join(re.escape(bytes([h])) for h in highs) + b"])"
+                for low, highs in by_low.items()]
+    return re.compile(b"|".join(branches), re.DOTALL)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from auditor.dex.reader import INVOKE_OPS, NEW_INSTANCE, DexFile, MethodCode
+from auditor.dex.reader import INVOKE_OPS, NEW_INSTANCE, NO_INDEX, DexFile, MethodCode
 from auditor.ruleset.ruleset import DispatchEntry
 
 MAX_IMPLEMENTATIONS = 16
@@ -58,16 +58,24 @@ class Program:
         self._edges: dict[Node, list[Node]] = {}
 
     def _index_classes(self, index: int, dex: DexFile) -> None:
+        """Built once per dex; an interface list shared by many classes is named once."""
+        type_name = dex.type_name
+        named: dict[int, tuple[str, ...]] = {}
+        classes, subclasses = self.classes, self.subclasses
         for type_idx, super_idx, _data_off, ifaces in dex.class_defs():
-            name = dex.type_name(type_idx)
-            if name in self.classes:
+            name = type_name(type_idx)
+            if name in classes:
                 continue  # the platform loads the first definition; later ones are shadowed
-            sup = dex.type_name(super_idx) if super_idx != 0xFFFFFFFF else None
-            info = ClassInfo(index, type_idx, sup, tuple(dex.type_name(i) for i in ifaces))
-            self.classes[name] = info
-            for parent in (sup, *info.interfaces):
+            sup = type_name(super_idx) if super_idx != NO_INDEX else None
+            interfaces = named.get(id(ifaces))
+            if interfaces is None:
+                interfaces = named[id(ifaces)] = tuple(map(type_name, ifaces))
+            classes[name] = ClassInfo(index, type_idx, sup, interfaces)
+            if sup:
+                subclasses[sup].append(name)
+            for parent in interfaces:
                 if parent:
-                    self.subclasses[parent].append(name)
+                    subclasses[parent].append(name)
 
     # -- methods ------------------------------------------------------------------------------
 
