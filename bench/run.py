@@ -47,10 +47,11 @@ ANALYZE_MANY = ("import sys\nfrom loguru import logger\nlogger.remove()\nfrom an
                 "failed = 0\nfor path in sys.argv[1:]:\n    try:\n        AnalyzeAPK(path)\n"
                 "    except Exception:\n        failed += 1\nprint(failed)\n")
 
-TARGET_FLOOR_RATIO = 10.0
+TARGET_FLOOR_RATIO = 5.0
 TARGET_ANDROGUARD_SPEEDUP = 10.0
 TARGET_PEAK_MB = 300.0
-TARGET_FRAMEWORK_S = 2.0
+TARGET_FRAMEWORK_S = 0.5
+TARGET_TINY_S = 0.5
 TARGET_JOBS_SPEEDUP = 1.6
 TARGET_WARM_FRACTION = 0.10
 
@@ -276,6 +277,26 @@ class Row:
     androguard: Series | None
     auditor: Series
     statuses: dict[str, int]
+    stages: dict[str, float] | None = None
+
+
+def stage_breakdown(path: str, runs: int, timeout: float, env: dict[str, str]) -> dict[str, float] | None:
+    """Median seconds per stage of one scan (bench/stages.py), start-up being what the stages do not cover."""
+    samples: list[dict[str, float]] = []
+    for i in range(runs):
+        run = measure([sys.executable, str(REPO / "bench" / "stages.py"), path], timeout, env, capture=True)
+        try:
+            stages = json.loads(run.stdout.strip().splitlines()[-1])
+        except (IndexError, ValueError):
+            print(f"  stages [{i + 1}/{runs}]: no breakdown ({run.stderr.strip()[-200:]})", file=sys.stderr)
+            continue
+        stages.pop("in-process", None)
+        stages = {"start-up": max(0.0, run.cpu - sum(stages.values())), **stages, "total": run.cpu, "wall": run.wall}
+        print(f"  stages [{i + 1}/{runs}]: " + ", ".join(f"{k} {v:.2f}" for k, v in stages.items()), file=sys.stderr, flush=True)
+        samples.append(stages)
+    if not samples:
+        return None
+    return {key: statistics.median(s.get(key, 0.0) for s in samples) for key in samples[0]}
 
 
 class Bench:
@@ -308,7 +329,8 @@ class Bench:
                                 capture=True)
         out = str(self.workdir / "scan.json")
         auditor = series("auditor", runs, lambda _i: self.scan(tgt.paths, 1, out), args.timeout, self.env)
-        return Row(tgt, floor, androguard, auditor, _statuses(out))
+        stages = stage_breakdown(tgt.paths[0], runs, args.timeout, self.env) if len(tgt.paths) == 1 else None
+        return Row(tgt, floor, androguard, auditor, _statuses(out), stages)
 
     def startup(self) -> Series | None:
         """The auditor on a tiny test fixture: start-up, imports and rule loading, almost no analysis."""
@@ -435,6 +457,40 @@ def _fit(points: list[tuple[float, float]]) -> tuple[float, float, float] | None
     return slope, intercept, 1 - ss_res / ss_tot if ss_tot else 1.0
 
 
+def machine() -> str:
+    """CPU model and core count, written beside every table: figures from another machine do not compare."""
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []
+    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), platform.processor())
+    return f"{os.cpu_count()} core(s), {cpu or 'unknown CPU'}"
+
+
+def _on_machine(load: tuple[float, float, float]) -> str:
+    return f"_Machine: {machine()}; load average (1 min) {load[0]:.2f} when the run started._"
+
+
+STAGE_NOTE = ("CPU seconds per stage of one `auditor scan` of each APK (medians; bench/stages.py runs the analysis in the "
+              "scanning process, `--debug`, with a CPU timer on each stage's functions; time is exclusive). start-up is the "
+              "whole process's CPU time minus the stages: interpreter, imports, rule loading. flow % is the flow "
+              "analysis's share of the whole process's CPU time; CPU ÷ floor compares it with the floor's wall time.")
+
+
+def stage_table(rows: list[Row]) -> list[str]:
+    staged = [r for r in rows if r.stages]
+    if not staged:
+        return []
+    keys = [k for k in staged[0].stages or {} if k not in ("total", "wall")]
+    lines = ["| APK | " + " | ".join(keys) + " | CPU s | wall s | flow % | CPU ÷ floor |",
+             "|---|" + "--:|" * (len(keys) + 4)]
+    for row in staged:
+        st = row.stages or {}
+        total = st.get("total", 0.0)
+        share = 100 * st.get("flow", 0.0) / total if total else 0.0
+        ratio = _x(total / row.floor.wall) if row.target.dex_count and row.floor.wall >= 0.005 else "n/a"
+        lines.append(f"| {row.target.name} | " + " | ".join(f"{st.get(k, 0.0):.3f}" for k in keys)
+                     + f" | {total:.2f} | {st.get('wall', 0.0):.2f} | {share:.0f}% | {ratio} |")
+    return lines
+
+
 def _environment(auditor: list[str]) -> list[str]:
     def out(cmd: list[str]) -> str:
         try:
@@ -442,8 +498,6 @@ def _environment(auditor: list[str]) -> list[str]:
         except OSError:
             return ""
 
-    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []
-    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), platform.processor())
     commit = out(["git", "rev-parse", "--short", "HEAD"]) or "?"
     dirty = " (with uncommitted changes)" if out(["git", "status", "--porcelain", "--untracked-files=no"]) else ""
     try:
@@ -452,7 +506,7 @@ def _environment(auditor: list[str]) -> list[str]:
         androguard = version("androguard")
     except Exception:
         androguard = "?"
-    return [f"- machine: {os.cpu_count()} CPU(s), {cpu}; {platform.system()} {platform.release()}",
+    return [f"- machine: {machine()}; {platform.system()} {platform.release()}",
             f"- Python {platform.python_version()}, androguard {androguard}, {out([*auditor, '--version']) or 'auditor ?'}, "
             f"commit {commit}{dirty}"]
 
@@ -475,7 +529,7 @@ def render(args: argparse.Namespace, rows: list[Row], startup: Series | None, jo
              f"- command: `{shlex.join(['python', 'bench/run.py', *sys.argv[1:]])}`"
              + (" (measured processes at autogroup nice -10, ahead of the other work on the machine)" if args.priority else ""),
              "",
-             "## Large APKs and the whole corpus", "",
+             "## Large APKs and the whole corpus", "", _on_machine(load_before), "",
              "| APK | size MB | dex | dex MB | floor s | AnalyzeAPK s / peak MB | auditor s / peak MB | auditor ÷ floor "
              "| AnalyzeAPK ÷ auditor | auditor results | CPU s: AnalyzeAPK / auditor |",
              "|---|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|"]
@@ -494,8 +548,13 @@ def render(args: argparse.Namespace, rows: list[Row], startup: Series | None, jo
         lines += ["", f"The corpus row is one batch of {len(c.paths)} files (one process each for floor, androguard and "
                   f"auditor); AnalyzeAPK is run on the {len(c.dex_paths)} that have dex, the floor only finds top-level dex."]
 
+    stages = stage_table(rows)
+    if stages:
+        lines += ["", "## Where the time goes (per stage, large APKs)", "", _on_machine(load_before), "", STAGE_NOTE, "",
+                  *stages]
+
     base = startup.cpu if startup is not None and not startup.timed_out else None
-    lines += ["", "## Cost against dex size (auditor, large APKs)", ""]
+    lines += ["", "## Cost against dex size (auditor, large APKs)", "", _on_machine(load_before), ""]
     if startup is not None and base is not None:
         lines += [f"Start-up (auditor on the tiny fixture tests/fixtures/apk/benign.apk): {startup.wall:.2f} s wall, "
                   f"{base:.2f} s CPU, {startup.peak_mb:.0f} MB.", ""]
@@ -527,14 +586,14 @@ def render(args: argparse.Namespace, rows: list[Row], startup: Series | None, jo
     one, two = jobs
     files = len(corpus_rows[0].target.paths) if corpus_rows else 0
     speedup = one.wall / two.wall if two.wall else 0.0
-    lines += ["", "## Batch throughput on the corpus", "",
+    lines += ["", "## Batch throughput on the corpus", "", _on_machine(load_before), "",
               "| jobs | s | files/s | peak MB (largest process) |", "|--:|--:|--:|--:|",
               f"| 1 | {one.wall:.2f} | {files / one.wall:.1f} | {one.peak_mb:.0f} |",
               f"| 2 | {two.wall:.2f} | {files / two.wall:.1f} | {two.peak_mb:.0f} |",
               "", f"--jobs 2 ÷ --jobs 1 throughput: {speedup:.2f}x (target ≥ {TARGET_JOBS_SPEEDUP:g}x, "
               f"on {os.cpu_count()} cores): {_mark(speedup >= TARGET_JOBS_SPEEDUP)}"]
 
-    lines += ["", "## Result cache (corpus, --jobs 1)", ""]
+    lines += ["", "## Result cache (corpus, --jobs 1)", "", _on_machine(load_before), ""]
     warm_ok: bool | None = None
     if cache is None:
         lines.append("Skipped: `auditor scan` has no `--no-cache` option yet.")
@@ -548,7 +607,7 @@ def render(args: argparse.Namespace, rows: list[Row], startup: Series | None, jo
                   "", f"warm ÷ cold: {warm.wall / cold.wall:.1%} (target ≤ {TARGET_WARM_FRACTION:.0%}): {_mark(warm_ok)}; "
                   f"warm report identical to cold report (timings aside): {same}"]
 
-    lines += ["", "## Targets", "", "| target | result |", "|---|---|"]
+    lines += ["", "## Targets", "", _on_machine(load_before), "", "| target | result |", "|---|---|"]
     for row in large:
         t, name = row.target, row.target.name
         if t.dex_count:
@@ -563,6 +622,9 @@ def render(args: argparse.Namespace, rows: list[Row], startup: Series | None, jo
     if framework:
         lines.append(f"| framework-res < {TARGET_FRAMEWORK_S:g} s | {_s(framework.auditor)} s "
                      f"{_mark(not framework.auditor.timed_out and framework.auditor.wall < TARGET_FRAMEWORK_S)} |")
+    if startup is not None:
+        tiny_ok = not startup.timed_out and startup.wall < TARGET_TINY_S
+        lines.append(f"| tiny app (benign.apk) < {TARGET_TINY_S:g} s, whole process | {startup.wall:.2f} s {_mark(tiny_ok)} |")
     lines.append(f"| --jobs 2 ≥ {TARGET_JOBS_SPEEDUP:g}x --jobs 1 | {speedup:.2f}x {_mark(speedup >= TARGET_JOBS_SPEEDUP)} |")
     warm_text = "skipped (no --no-cache yet)" if cache is None else f"{cache[2].wall / cache[0].wall:.1%} {_mark(warm_ok)}"
     lines.append(f"| warm cache ≤ {TARGET_WARM_FRACTION:.0%} of cold | {warm_text} |")
