@@ -503,17 +503,22 @@ def op_signing_block(rng: random.Random, data: bytes, ctx: Context) -> tuple[byt
 # -- dex mutations ------------------------------------------------------------------------------
 
 
+NO_INDEX_32 = 0xFFFFFFFF
+
+
 def dex_class_data(dex: bytes) -> tuple[list[int], list[int]]:
     """(class_data offsets, code_item offsets) of a dex, parsed leniently and independently of
     the auditor's own reader (so a bug there cannot hide targets here)."""
     class_data: list[int] = []
+    seen: set[int] = set()
     codes: list[int] = []
     try:
         size, off = struct.unpack_from("<II", dex, 0x60)
         for i in range(min(size, 4096)):
             data_off = struct.unpack_from("<I", dex, off + 32 * i + 24)[0]
-            if not data_off:
-                continue
+            if not data_off or data_off in seen:
+                continue  # classes sharing one item: walk it once
+            seen.add(data_off)
             class_data.append(data_off)
             pos = data_off
             counts = []
@@ -522,7 +527,7 @@ def dex_class_data(dex: bytes) -> tuple[list[int], list[int]]:
                 counts.append(value)
             for _ in range(2 * (counts[0] + counts[1])):
                 _, pos = _uleb(dex, pos)
-            for _ in range(counts[2] + counts[3]):
+            for _ in range(min(counts[2] + counts[3], len(dex) - pos)):
                 _, pos = _uleb(dex, pos)
                 _, pos = _uleb(dex, pos)
                 code_off, pos = _uleb(dex, pos)
@@ -645,11 +650,81 @@ def _dex_class_data(rng: random.Random, dex: bytes) -> tuple[bytes, str]:
     return out[:len(dex)], f"dex class_data@{pos} uleb {huge.hex()} at +{at - pos}"
 
 
+def _uleb_bytes(value: int) -> bytes:
+    """Unsigned LEB128: 7-bit groups, low first, the high bit set on all but the last."""
+    groups = [(value >> shift) & 0x7F for shift in range(0, max(value.bit_length(), 1), 7)]
+    return bytes(g | 0x80 for g in groups[:-1]) + bytes(groups[-1:])
+
+
+def _with_class_defs(dex: bytes, appended: bytes, class_defs: list[bytes]) -> bytes:
+    """`dex` plus `appended` data and a new class_defs table (pointed to by the header) at its end."""
+    out = bytearray(dex) + appended
+    out += b"\0" * (-len(out) % 4)
+    table_at = len(out)
+    out += b"".join(class_defs)
+    out[0x60:0x68] = struct.pack("<II", len(class_defs), table_at)
+    out[0x20:0x24] = struct.pack("<I", len(out))
+    return bytes(out)
+
+
+def dex_shared_methods(dex: bytes, classes: int, entries: int) -> bytes:
+    """Many classes share one class_data item that claims 2^32-1 direct methods; `entries` real
+    method entries follow it (3 bytes each), so a reader that walks the claim for every class
+    does classes x entries steps (issue 14: a 1 MB APK held a worker for 300 s)."""
+    item_at = len(dex) + (-len(dex) % 4)
+    item = _uleb_bytes(0) + _uleb_bytes(0) + _uleb_bytes(0xFFFFFFFF) + _uleb_bytes(0) + b"\x00\x01\x00" * entries
+    class_def = struct.pack("<8I", 0, 1, NO_INDEX_32, 0, NO_INDEX_32, 0, item_at, 0)
+    return _with_class_defs(dex + b"\0" * (item_at - len(dex)), item, [class_def] * classes)
+
+
+def dex_shared_interfaces(dex: bytes, classes: int, interfaces: int) -> bytes:
+    """`classes` new classes (distinct names) that all implement one list of `interfaces` types, so
+    a class index that copies the list per class grows as classes x interfaces (issue 14: a 520 KB
+    APK reached the 2 GiB memory cap in 14 s)."""
+    count = max(classes, interfaces)
+    strings_at = len(dex)
+    strings = bytearray()
+    offsets = []
+    for i in range(count):
+        text = f"Lhostile/C{i};".encode()
+        offsets.append(strings_at + len(strings))
+        strings += _uleb_bytes(len(text)) + text + b"\0"
+    old_strings, old_types = _get(dex, 0x38, 4), _get(dex, 0x40, 4)
+    string_ids_off, type_ids_off = _get(dex, 0x3C, 4), _get(dex, 0x44, 4)
+    appended = bytearray(strings)
+    appended += b"\0" * (-(strings_at + len(appended)) % 4)
+    new_string_ids = strings_at + len(appended)
+    appended += dex[string_ids_off:string_ids_off + 4 * old_strings] + b"".join(struct.pack("<I", o) for o in offsets)
+    new_type_ids = strings_at + len(appended)
+    appended += dex[type_ids_off:type_ids_off + 4 * old_types]
+    appended += b"".join(struct.pack("<I", old_strings + i) for i in range(count))
+    list_at = strings_at + len(appended)
+    appended += struct.pack("<I", interfaces) + b"".join(struct.pack("<H", (old_types + i) & 0xFFFF)
+                                                          for i in range(interfaces))
+    appended += b"\0" * (-(strings_at + len(appended)) % 4)
+    class_defs = [struct.pack("<8I", old_types + i, 1, NO_INDEX_32, list_at, NO_INDEX_32, 0, 0, 0) for i in range(classes)]
+    out = bytearray(_with_class_defs(dex, bytes(appended), class_defs))
+    out[0x38:0x48] = struct.pack("<IIII", old_strings + count, new_string_ids, old_types + count, new_type_ids)
+    return bytes(out)
+
+
+def _dex_shared(rng: random.Random, dex: bytes) -> tuple[bytes, str]:
+    """The shapes of issue 14 defect 3, at fuzzing size (a reader must stay linear in the file)."""
+    if rng.random() < 0.5:
+        classes, entries = rng.choice((64, 512, 2048)), rng.choice((1000, 20000))
+        return dex_shared_methods(dex, classes, entries), f"dex {classes} classes share a class_data item of {entries}+ methods"
+    classes, interfaces = rng.choice((64, 512, 2048)), rng.choice((300, 2000))
+    return dex_shared_interfaces(dex, classes, interfaces), f"dex {classes} classes share {interfaces} interfaces"
+
+
 def mutate_dex(rng: random.Random, dex: bytes) -> tuple[bytes, str]:
     """One format-aware mutation of a dex file."""
     if len(dex) < 0x70:
         return op_bit_flip(rng, dex, Context(""))
-    kind = rng.choice(("header", "header", "table", "table", "code", "code", "strings", "class_data", "flip", "truncate"))
+    kind = rng.choice(("header", "header", "table", "table", "code", "code", "strings", "class_data", "flip", "truncate",
+                       "shared"))
+    if kind == "shared":
+        return _dex_shared(rng, dex)
     if kind == "header":
         return _dex_header(rng, dex)
     if kind == "table":
