@@ -101,6 +101,23 @@ def default_cache_dir() -> Path:
     return base / "auditor"
 
 
+class UnsafeCacheDir(OSError):
+    """The cache folder is not private to this user: another user owns it or may write to it."""
+
+
+def private_cache_dir(folder: Path | None = None) -> Path:
+    """The cache folder, created private (0700) if missing; raises UnsafeCacheDir when another user
+    owns it or may write to it, since whatever is read from a cache must be the user's own."""
+    folder = default_cache_dir() if folder is None else folder
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    info = folder.stat()
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        raise UnsafeCacheDir(f"cache folder {folder} belongs to another user (uid {info.st_uid})")
+    if info.st_mode & 0o022:
+        raise UnsafeCacheDir(f"cache folder {folder} is writable by other users (mode {info.st_mode & 0o777:o})")
+    return folder
+
+
 def default_cache_path() -> Path:
     return default_cache_dir() / DB_NAME
 
@@ -286,7 +303,7 @@ class ResultCache:
         return self._conn
 
     def _open(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_cache_dir(self.path.parent)
         if self.path.exists() and hasattr(os, "getuid") and self.path.stat().st_uid != os.getuid():
             raise _ForeignFile(f"{self.path} belongs to another user; a cache must be private (it holds pickles)")
         # isolation_level=None: autocommit, so each INSERT is its own transaction and is on disk

@@ -79,7 +79,7 @@ def test_cached_rule_set_follows_every_edit(tmp_path: Path, monkeypatch) -> None
             "    sources: [internal]\n")
     (mine / "r.yaml").write_text(rule.format(points=3))
     first = load_ruleset_cached((mine,))
-    assert list((tmp_path / "cache").glob("ruleset-*.pickle"))
+    assert list((tmp_path / "cache").glob("ruleset-*.json"))
     assert load_ruleset_cached((mine,)) == first
     (mine / "r.yaml").write_text(rule.format(points=4))
     assert load_ruleset_cached((mine,)).rule("MY-RULE").points == 4

@@ -8,17 +8,24 @@ id replaces the built-in one.
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
+import json
+import logging
 import os
-import pickle
-from dataclasses import dataclass, field, fields
+import re
+from dataclasses import asdict, dataclass, field, fields
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from auditor.errors import RuleError
 from auditor.model import RuleInfo
-from auditor.ruleset.loader import load_checked
+
+log = logging.getLogger("auditor")
+
+CACHE_FORMAT = 1
+"""Version of the JSON layout of a cached rule set; another version is rebuilt, never read."""
 
 BUILTIN_DIR = (Path(__file__).parent.parent / "builtin_rules").resolve()
 """The rule set shipped with the tool: a link to the repository's rules/ in a checkout, a copy in a wheel."""
@@ -131,12 +138,51 @@ class RuleSet:
         """Catalog entries by id (CodeRef.catalog_id points here); built once per rule set."""
         return {entry.id: entry for entry in self.apis}
 
+    @cached_property
+    def packer_files(self) -> re.Pattern[str]:
+        """One regex matching a file name that any packer's glob matches: a first pass over an
+        app's thousands of entries in C, before the per-packer globs are tried on the few hits."""
+        globs = sorted({glob for packer in self.packers for glob in packer.files})
+        return re.compile("|".join(fnmatch.translate(g) for g in globs) or "(?!)")
+
     def infos(self) -> tuple[RuleInfo, ...]:
         return tuple(r.info() for r in self.rules)
 
 
 def _entries(data: Any) -> list[dict[str, Any]]:
     return list(data.get("entries", [])) if isinstance(data, dict) else []
+
+
+def to_data(rules: RuleSet) -> dict[str, Any]:
+    """The rule set as plain JSON data (lists for tuples), the form it is cached in."""
+    return {name: getattr(rules, name) if name in ("scoring", "digest") else _plain(getattr(rules, name))
+            for name in (f.name for f in fields(RuleSet))}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [asdict(v) for v in value]
+    return {k: asdict(v) for k, v in value.items()}
+
+
+def from_data(data: dict[str, Any]) -> RuleSet:
+    """The RuleSet that to_data() wrote; raises KeyError, TypeError or ValueError on anything else."""
+    if not isinstance(data, dict):
+        raise TypeError("a cached rule set is a JSON object")
+    ruleset = RuleSet(
+        apis=tuple(_build(ApiEntry, e) for e in data["apis"]),
+        permissions={k: _build(PermissionEntry, e) for k, e in data["permissions"].items()},
+        sdks=tuple(_build(SdkEntry, e) for e in data["sdks"]),
+        packers=tuple(_build(PackerEntry, e) for e in data["packers"]),
+        dispatch=tuple(_build(DispatchEntry, e) for e in data["dispatch"]),
+        rules=tuple(_build(Rule, e) for e in data["rules"]),
+        policies={k: _build(Policy, e) for k, e in data["policies"].items()},
+        scoring=dict(data["scoring"]),
+        digest=str(data["digest"]),
+    )
+    if not all(isinstance(r.id, str) and isinstance(r.when, dict) for r in ruleset.rules):
+        raise ValueError("a cached rule is malformed")
+    return ruleset
 
 
 def _build(cls: Any, entry: dict[str, Any]) -> Any:
@@ -169,6 +215,8 @@ class _Collector:
             self._read_file(root, path)
 
     def _read_file(self, root: Path, path: Path) -> None:
+        from auditor.ruleset.loader import load_checked  # YAML and schemas: only when rules are read, not when cached
+
         rel = path.relative_to(root)
         if rel.parts[0] == "catalog" and path.name in CATALOG_SCHEMAS:
             data, _node, errors = load_checked(path, CATALOG_SCHEMAS[path.name])
@@ -249,29 +297,58 @@ def _sources_digest(roots: tuple[Path, ...], tool: str) -> str:
 
 
 def load_ruleset_cached(extra_dirs: tuple[Path, ...] = ()) -> RuleSet:
-    """load_ruleset, served from a pickle in the user's cache folder while no rule, schema or code changed.
+    """load_ruleset, served from a JSON file in the user's cache folder while no rule, schema or code changed.
 
     Parsing and schema-checking every file costs about a third of a CLI run's start-up; the
-    pickle is keyed by the bytes of every file read and by the package's source, so any edit
-    means a fresh load and check. Like the result cache, the pickle is the user's own local file.
+    cached copy is keyed by the bytes of every file read and by the package's source, so any edit
+    means a fresh load and check. The copy is plain data (never unpickled: a planted file must not
+    run code), read only from a private cache folder (0700, this user's); a corrupt or foreign
+    copy is a warning and a rebuild.
     """
-    from auditor.cache import default_cache_dir, tool_fingerprint
+    from auditor.cache import UnsafeCacheDir, private_cache_dir, tool_fingerprint
 
     roots = (BUILTIN_DIR, *extra_dirs)
-    path = default_cache_dir() / f"ruleset-{_sources_digest(roots, tool_fingerprint())[:32]}.pickle"
     try:
-        cached = pickle.loads(path.read_bytes())
-        if isinstance(cached, RuleSet):
-            return cached
-    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, IndexError, TypeError):
-        pass
+        folder = private_cache_dir()
+    except (UnsafeCacheDir, OSError) as exc:
+        log.warning("not using the rule-set cache: %s", exc)
+        return load_ruleset(extra_dirs)
+    key = _sources_digest(roots, tool_fingerprint())
+    path = folder / f"ruleset-{key[:32]}.json"
+    cached = _read_cached(path, key)
+    if cached is not None:
+        return cached
     rules = load_ruleset(extra_dirs)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_bytes(pickle.dumps(rules, protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(temporary, path)
-    except OSError:
-        pass  # a read-only home only costs the next run its start-up time
+    _write_cached(path, key, rules)
     return rules
 
+
+def _read_cached(path: Path, key: str) -> RuleSet | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        log.warning("rule-set cache %s unreadable (%s); rebuilding it", path, type(exc).__name__)
+        return None
+    try:
+        data = json.loads(text)
+        if data.get("format") != CACHE_FORMAT or data.get("key") != key:
+            raise ValueError("written for other rules or another version")
+        return from_data(data["ruleset"])
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+        log.warning("rule-set cache %s is corrupt (%s); rebuilding it", path, exc)
+        return None
+
+
+def _write_cached(path: Path, key: str, rules: RuleSet) -> None:
+    """Store the rule set if it survives the JSON round trip unchanged (YAML dates, say, would not)."""
+    try:
+        text = json.dumps({"format": CACHE_FORMAT, "key": key, "ruleset": to_data(rules)}, ensure_ascii=False)
+        if from_data(json.loads(text)["ruleset"]) != rules:
+            return
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except (TypeError, ValueError, OSError):
+        pass  # a rule set that is not plain data, or a read-only home: the next run loads and checks again

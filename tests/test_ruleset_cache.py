@@ -1,0 +1,118 @@
+"""Issue 14 defect 5: the checked rule set is cached as data that is never executed, only in a
+private folder, and a damaged cache file is a warning and a rebuild."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import pickle
+import stat
+from pathlib import Path
+
+import pytest
+
+from auditor.cache import UnsafeCacheDir, private_cache_dir
+from auditor.ruleset.ruleset import from_data, load_ruleset, load_ruleset_cached, to_data
+
+
+class _Planted:
+    """A pickle that, if ever loaded, creates a marker file (as a planted payload would run code)."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str, str]]:
+        return (os.mkdir, (str(self.marker), ))  # type: ignore[return-value]
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("AUDITOR_CACHE_DIR", str(folder))
+    return folder
+
+
+def _cache_file(folder: Path) -> Path:
+    (found,) = folder.glob("ruleset-*.json")
+    return found
+
+
+def test_rule_set_round_trips_through_json() -> None:
+    rules = load_ruleset()
+    assert from_data(json.loads(json.dumps(to_data(rules)))) == rules
+
+
+def test_cache_folder_is_created_private(cache_dir: Path) -> None:
+    load_ruleset_cached()
+    assert stat.S_IMODE(cache_dir.stat().st_mode) == 0o700
+    assert _cache_file(cache_dir).read_text(encoding="utf-8").startswith("{")
+
+
+def test_planted_pickle_is_never_loaded(cache_dir: Path, tmp_path: Path) -> None:
+    load_ruleset_cached()
+    marker = tmp_path / "code-ran"
+    payload = pickle.dumps(_Planted(marker))
+    name = _cache_file(cache_dir).name
+    for planted in (name.replace(".json", ".pickle"), name):  # the old pickle's name, and the new file's
+        (cache_dir / planted).write_bytes(payload)
+        assert load_ruleset_cached() == load_ruleset()
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("damage", [b"", b"{not json", b"\xff\xfe", b"[]", b'{"format": 1}', b"null",
+                                    b'{"format": 1, "key": "?", "ruleset": {}}'])
+def test_corrupt_cache_is_a_warning_and_a_rebuild(cache_dir: Path, damage: bytes, caplog: pytest.LogCaptureFixture) -> None:
+    expected = load_ruleset_cached()
+    path = _cache_file(cache_dir)
+    path.write_bytes(damage)
+    with caplog.at_level(logging.WARNING, logger="auditor"):
+        assert load_ruleset_cached() == expected
+    assert "rebuilding" in caplog.text
+    assert from_data(json.loads(path.read_text(encoding="utf-8"))["ruleset"]) == expected  # rewritten whole
+
+
+def test_cache_with_the_right_key_but_wrong_shape_is_rebuilt(cache_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+    expected = load_ruleset_cached()
+    path = _cache_file(cache_dir)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["ruleset"]["rules"] = [{"id": 5}]
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="auditor"):
+        assert load_ruleset_cached() == expected
+    assert "corrupt" in caplog.text
+
+
+def _tampered(cache_dir: Path) -> None:
+    """Edit the cached copy (with its valid key) so that using it would show in the result."""
+    path = _cache_file(cache_dir)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["ruleset"]["rules"][0]["points"] = 99
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+def test_private_cache_is_used(cache_dir: Path) -> None:
+    load_ruleset_cached()
+    _tampered(cache_dir)
+    assert load_ruleset_cached().rules[0].points == 99  # so the refusals below are real refusals
+
+
+def test_cache_folder_others_can_write_is_refused(cache_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+    load_ruleset_cached()
+    _tampered(cache_dir)
+    cache_dir.chmod(0o777)
+    with caplog.at_level(logging.WARNING, logger="auditor"):
+        assert load_ruleset_cached() == load_ruleset()
+    assert "writable by other users" in caplog.text
+    with pytest.raises(UnsafeCacheDir):
+        private_cache_dir(cache_dir)
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid") or os.getuid() != 0, reason="needs root to give a folder to another user")
+def test_cache_folder_of_another_user_is_refused(cache_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+    load_ruleset_cached()
+    _tampered(cache_dir)
+    os.chown(cache_dir, 12345, 12345)
+    with caplog.at_level(logging.WARNING, logger="auditor"):
+        assert load_ruleset_cached() == load_ruleset()
+    assert "belongs to another user" in caplog.text
