@@ -640,9 +640,9 @@ def test_parsing_a_50_mb_apk_with_5000_entries_is_fast() -> None:
     data = buffer.getvalue()
     timings = []
     for _ in range(3):
-        started = time.perf_counter()
+        started = time.process_time()
         archive = ZipArchive.from_bytes(data, LIMITS)
-        timings.append(time.perf_counter() - started)
+        timings.append(time.process_time() - started)
     assert len(archive.names()) == 5001
     assert min(timings) < 0.1, f"from_bytes took {min(timings) * 1000:.1f} ms"
 
