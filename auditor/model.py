@@ -175,10 +175,30 @@ class AppFacts:
     flags: dict[str, tuple[Evidence, ...]]
     assessability: tuple[str, ...]
     anti_analysis: tuple[Evidence, ...] = ()
+    lending: tuple[Evidence, ...] = ()
+    """Lending-app signals found (kind `lending`; `detail` names the catalog entry and its weight)."""
 
     @property
     def assessable(self) -> bool:
         return not self.assessability
+
+
+APP_KINDS: tuple[str, ...] = ("lending", "other", "unknown")
+
+
+@dataclass(frozen=True)
+class AppKind:
+    """What the app is for, as far as static signals tell: a lending app, something else, or unknown.
+
+    `score` is the weighted sum of the signals in `evidence` (rules/catalog/lending.yaml), so a
+    reader can see why the classifier decided as it did.
+    """
+
+    kind: str
+    confidence: str
+    score: int = 0
+    evidence: tuple[Evidence, ...] = ()
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -246,6 +266,7 @@ class AppResult:
     score: Score | None = None
     policies: tuple[PolicyVerdict, ...] = ()
     elapsed: float = 0.0
+    app_kind: AppKind | None = None
 
     @property
     def ok(self) -> bool:

@@ -10,12 +10,15 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from dataclasses import replace
 
+from auditor.classify import classify
 from auditor.containers import OpenedInput, open_input
 from auditor.errors import AuditorError, LimitExceeded, NotAnAndroidPackage
 from auditor.evaluate import evaluate
 from auditor.extract.code import CodeScan, load_units
 from auditor.extract.facts import assemble, merge_manifests
+from auditor.extract.lending import lending_signals
 from auditor.extract.manifest import read_piece_manifest
 from auditor.extract.signing import cert_fingerprints
 from auditor.limits import Limits
@@ -40,7 +43,9 @@ def extract_facts(opened: OpenedInput, rules: RuleSet, limits: Limits) -> AppFac
         [Evidence("anti_analysis", f"{a.kind}: {a.detail}") for archive in archives for a in archive.anomalies]
         + [Evidence("anti_analysis", f"{m.piece}: {text}") for m in manifests for text in m.anomalies]))
     base_present = any(m.split is None for m in manifests)
-    return assemble(manifest, code, rules, anomalies, any(m.has_code for m in manifests), base_present)
+    facts = assemble(manifest, code, rules, anomalies, any(m.has_code for m in manifests), base_present)
+    lending = lending_signals(rules.lending, manifest.label, manifest.package, code.sdks, opened.pieces, units)
+    return replace(facts, lending=lending)
 
 
 def _read(path: str, limits: Limits) -> bytes:
@@ -52,7 +57,7 @@ def _read(path: str, limits: Limits) -> bytes:
 
 
 def audit_path(path: str, rules: RuleSet, limits: Limits, policy_ids: tuple[str, ...] = (),
-               debug: bool = False) -> AppResult:
+               debug: bool = False, assume_lending: bool = False) -> AppResult:
     """Audit one file; never raises for a bad input (unless `debug`)."""
     started = time.perf_counter()
     sha256 = container = None
@@ -66,7 +71,8 @@ def audit_path(path: str, rules: RuleSet, limits: Limits, policy_ids: tuple[str,
         return AppResult(path, sha256, container, "ok", facts=facts, findings=findings,
                          score=score(findings, rules.scoring),
                          policies=judge_policies(facts, rules, policy_ids),
-                         elapsed=time.perf_counter() - started)
+                         elapsed=time.perf_counter() - started,
+                         app_kind=classify(facts, rules.lending, assume_lending))
     except AuditorError as exc:
         return _error(path, sha256, container, exc.kind, exc.message, started)
     except OSError as exc:

@@ -132,3 +132,82 @@ def _resolve(table: bytes, resource_id: int) -> str | None:
             return None
         resource_id = data
     return None
+
+
+class StringPool:
+    """The global string pool of resources.arsc (every string value of every resource), for searching.
+
+    Only the pool header is read. A search runs over the pool's string data as one text (lowered
+    once for terms matched in any case: only ASCII letters change, so positions stay put), and
+    only the strings holding a hit are cut out: each ends with a NUL and starts after its length
+    prefix. UTF-16 pools are decoded as a whole rather than searched with NUL-laden needles, which
+    byte search handles badly.
+    """
+
+    def __init__(self, table: bytes) -> None:
+        self.utf8 = True
+        self._raw = b""
+        self._text: bytes | str = b""
+        self._lowered: bytes | str | None = None
+        try:
+            self._read_header(table)
+        except (ValueError, struct.error):
+            self._raw = b""
+
+    def _read_header(self, table: bytes) -> None:
+        kind, header, _size = _chunk(table, 0)
+        if kind != RES_TABLE:
+            return
+        kind, _pool_header, pool_size = _chunk(table, header)
+        if kind != RES_STRING_POOL:
+            return
+        _count, _styles, flags, strings_start, styles_start = struct.unpack_from("<IIIII", table, header + 8)
+        end = header + (styles_start if styles_start else pool_size)
+        self.utf8 = bool(flags & UTF8_FLAG)
+        self._raw = table[header + strings_start:min(end, header + pool_size)]
+
+    def _haystack(self, lowered: bool) -> bytes | str:
+        if not self._text:
+            self._text = self._raw if self.utf8 else self._raw.decode("utf-16-le", "replace")
+        if not lowered:
+            return self._text
+        if self._lowered is None:
+            raw = self._raw.lower()
+            self._lowered = raw if self.utf8 else raw.decode("utf-16-le", "replace")
+        return self._lowered
+
+    def containing(self, needle: str, exact: bool = False, limit: int = 64) -> list[str]:
+        """Strings that contain `needle` (ASCII letters in any case unless `exact`), at most `limit` of them."""
+        if not self._raw:
+            return []
+        lowered = not exact and needle.lower() != needle.upper()  # CJK has no case: search the text as is
+        haystack = self._haystack(lowered)
+        return _cut(self._text, haystack, needle.lower() if lowered else needle, self.utf8, limit)
+
+
+def _cut(text: bytes | str, haystack: bytes | str, needle: str, utf8: bool, limit: int) -> list[str]:
+    """The strings of a pool's text that hold `needle` in `haystack` (the text, or its lowered twin)."""
+    found: list[str] = []
+    if utf8:
+        assert isinstance(text, bytes) and isinstance(haystack, bytes)
+        encoded, nul = needle.encode("utf-8"), b"\0"
+        pos = haystack.find(encoded)
+        while pos >= 0 and len(found) < limit:
+            start = text.rfind(nul, 0, pos) + 1
+            for _ in range(2):  # UTF-16 length, then UTF-8 length, each 1 or 2 bytes
+                start += 2 if start < pos and text[start] & 0x80 else 1
+            stop = text.find(nul, pos)
+            stop = len(text) if stop < 0 else stop
+            found.append(text[min(start, pos):stop].decode("utf-8", "replace"))
+            pos = haystack.find(encoded, stop)
+        return found
+    assert isinstance(text, str) and isinstance(haystack, str)
+    pos = haystack.find(needle)
+    while pos >= 0 and len(found) < limit:
+        start = text.rfind("\0", 0, pos) + 1
+        start += 2 if start < pos and ord(text[start]) & 0x8000 else 1
+        stop = text.find("\0", pos)
+        stop = len(text) if stop < 0 else stop
+        found.append(text[min(start, pos):stop])
+        pos = haystack.find(needle, stop)
+    return found

@@ -49,6 +49,9 @@ def app_dict(r: AppResult) -> dict[str, Any]:
         "cert_sha256": list(m.cert_sha256) if m else [],
         "assessable": facts.assessable if facts else None,
         "assessability": list(facts.assessability) if facts else [],
+        "app_kind": {"kind": r.app_kind.kind, "confidence": r.app_kind.confidence, "score": r.app_kind.score,
+                     "reason": r.app_kind.reason, "evidence": [evidence_dict(e) for e in r.app_kind.evidence]}
+        if r.app_kind else None,
         "score": r.score.value if r.score else None,
         "band": r.score.band if r.score else None,
         "channels": {

@@ -90,6 +90,31 @@ class DispatchEntry:
 
 
 @dataclass(frozen=True)
+class LendingSignal:
+    """One lending-app signal of rules/catalog/lending.yaml: terms, where to look, and a weight."""
+
+    id: str
+    lang: str
+    terms: tuple[str, ...]
+    places: tuple[str, ...]
+    weight: int
+    source: str
+    case: str = "any"
+    match: str = "word"
+
+
+@dataclass(frozen=True)
+class LendingCatalog:
+    """The lending classifier's data: signals, place multipliers, SDK category weights, thresholds."""
+
+    signals: tuple[LendingSignal, ...] = ()
+    places: dict[str, int] = field(default_factory=dict)
+    sdk_categories: dict[str, int] = field(default_factory=dict)
+    thresholds: dict[str, int] = field(default_factory=dict)
+    max_string: int = 400
+
+
+@dataclass(frozen=True)
 class Rule:
     id: str
     title: str
@@ -129,6 +154,7 @@ class RuleSet:
     policies: dict[str, Policy]
     scoring: dict[str, Any]
     digest: str
+    lending: LendingCatalog = field(default_factory=LendingCatalog)
 
     def rule(self, rule_id: str) -> Rule | None:
         return next((r for r in self.rules if r.id == rule_id), None)
@@ -195,6 +221,17 @@ def _build(cls: Any, entry: dict[str, Any]) -> Any:
     return cls(**values)
 
 
+def _lending(data: dict[str, Any]) -> LendingCatalog:
+    """The lending catalog from its schema-checked document (a user folder's file replaces the built-in one)."""
+    return LendingCatalog(
+        signals=tuple(_build(LendingSignal, e) for e in data["entries"]),
+        places=dict(data["places"]),
+        sdk_categories={c["category"]: c["weight"] for c in data["sdk_categories"]},
+        thresholds=dict(data["thresholds"]),
+        max_string=data["max_string"],
+    )
+
+
 class _Collector:
     """Accumulates data and errors while the folders are read, then builds the RuleSet."""
 
@@ -204,6 +241,7 @@ class _Collector:
         self.rules: dict[str, Rule] = {}
         self.policies: dict[str, Policy] = {}
         self.scoring: dict[str, Any] | None = None
+        self.lending = LendingCatalog()
         self.hasher = hashlib.sha256()
 
     def read_dir(self, root: Path) -> None:
@@ -221,6 +259,9 @@ class _Collector:
         if rel.parts[0] == "catalog" and path.name in CATALOG_SCHEMAS:
             data, _node, errors = load_checked(path, CATALOG_SCHEMAS[path.name])
             self._keep(errors, lambda: self.catalogs[CATALOG_SCHEMAS[path.name]].extend(_entries(data)))
+        elif rel.parts[0] == "catalog" and path.name == "lending.yaml":
+            data, _node, errors = load_checked(path, "lending")
+            self._keep(errors, lambda: setattr(self, "lending", _lending(data)))
         elif rel.parts[0] == "policies":
             data, _node, errors = load_checked(path, "policy")
             self._keep(errors, lambda: self._add_policy(path, data))
@@ -269,6 +310,7 @@ class _Collector:
             policies=dict(sorted(self.policies.items())),
             scoring=self.scoring,
             digest="sha256:" + self.hasher.hexdigest(),
+            lending=self.lending,
         )
 
 

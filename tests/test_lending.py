@@ -1,0 +1,108 @@
+"""The lending classifier: whole-word matching, cheap string search, and its verdicts on the labelled set."""
+
+from __future__ import annotations
+
+import os
+import struct
+from pathlib import Path
+
+import pytest
+
+from auditor.extract.arsc import StringPool
+from auditor.extract.lending import found_in, needles
+from auditor.limits import Limits
+from auditor.pipeline import audit_path
+from auditor.ruleset.ruleset import LendingSignal
+
+CORPUS = Path(os.environ.get("CEA_CORPUS", Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"))
+
+
+def signal(*terms: str, case: str = "any", match: str = "word") -> LendingSignal:
+    return LendingSignal("vocab.test", "en", terms, ("dex",), 1, "https://example.invalid", case, match)
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("Apply for a loan today", True), ("SecondLoanAdapter", True), ("second_loan_item", True), ("/api/loan/apply", True),
+    ("LOANS", True), ("Sloane Square", False), ("loanword", False), ("alone", False),
+])
+def test_loan_matches_as_a_word(text: str, found: bool) -> None:
+    assert (found_in(text, signal("loan", "loans"), "loan") is not None) is found
+
+
+@pytest.mark.parametrize(("text", "found"), [("Pay in easy EMI", True), ("QuickEMI", True), ("PREMIUM", False),
+                                             ("EMIT", False), ("emi", False)])
+def test_acronyms_match_in_capitals_only(text: str, found: bool) -> None:
+    assert (found_in(text, signal("EMI", case="exact"), "EMI") is not None) is found
+
+
+def test_one_search_finds_a_term_and_its_longer_forms() -> None:
+    assert needles(("loan", "loans"), False) == ("loan",)
+    assert set(needles(("préstamo", "Préstamos", "prestamo"), False)) == {"prestamo", "préstamo"}
+
+
+def _table(strings: list[str], utf8: bool) -> bytes:
+    """A minimal resources.arsc: table header + one global string pool."""
+    body = b""
+    offsets = []
+    for s in strings:
+        offsets.append(len(body))
+        if utf8:
+            raw = s.encode("utf-8")
+            body += bytes([len(s), len(raw)]) + raw + b"\0"
+        else:
+            body += struct.pack("<H", len(s)) + s.encode("utf-16-le") + b"\0\0"
+    body += b"\0" * (-len(body) % 4)
+    header = 28
+    pool = struct.pack("<HHIIIIII", 1, header, header + 4 * len(strings) + len(body), len(strings), 0,
+                       0x100 if utf8 else 0, header + 4 * len(strings), 0)
+    pool += struct.pack(f"<{len(strings)}I", *offsets) + body
+    return struct.pack("<HHII", 2, 12, 12 + len(pool), 1) + pool
+
+
+@pytest.mark.parametrize("utf8", [True, False])
+def test_string_pool_search_cuts_out_whole_strings(utf8: bool) -> None:
+    pool = StringPool(_table(["Benign", "Pinjaman online cepat", "借款额度最高5000元", "LOAN OFFER"], utf8))
+    assert pool.containing("pinjaman") == ["Pinjaman online cepat"]
+    assert pool.containing("借款") == ["借款额度最高5000元"]
+    assert pool.containing("loan") == ["LOAN OFFER"]
+    assert pool.containing("loan", exact=True) == []
+    assert StringPool(b"not a table").containing("loan") == []
+
+
+@pytest.mark.parametrize(("apk", "kind"), [
+    ("lending_upload", "lending"), ("lending_jiekuan", "lending"), ("lending_picker", "lending"),
+    ("nonlending_shop_upi", "other"), ("benign", "other"), ("contacts_upload", "other"),
+    ("nonlending_finance_news", "unknown"), ("packer", "unknown"),
+])
+def test_fixture_kinds(audit, apk: str, kind: str) -> None:
+    result = audit(f"apk/{apk}.apk")
+    assert result.app_kind is not None and result.app_kind.kind == kind, result.app_kind
+
+
+def test_evidence_names_entry_and_place_and_adds_up(audit, rules) -> None:
+    from auditor.classify import points
+
+    kind = audit("apk/lending_upload.apk").app_kind
+    assert {e.detail for e in kind.evidence} >= {"vocab.id.pinjaman@label", "reg.id.ojk@resources", "vocab.id.pinjaman@dex"}
+    assert sum(points(e, rules.lending) for e in kind.evidence) == kind.score
+
+
+def test_labelled_fixture_set_precision_and_recall() -> None:
+    """The figures of docs/verdict.md for the fixture half of the labelled set (7 lending, 9 other)."""
+    import tools.measure_lending as measure
+
+    rows = [r for r in measure.predictions(Path("/nonexistent")) if not r[0].startswith("corpus/")]
+    m = measure.measure(rows)
+    assert (m["n"], m["tp"], m["fp"], m["fn"], m["unknown"]) == (16, 6, 1, 1, 4)
+
+
+LENDERS = {"loan-app/cn_zhenyaodai_daikuanchaoshi.apk": "lending", "spyloan/blackloan_com.loan.test1_5bc922.apk": "lending",
+           "spyloan/sextortion_contacts_com.ate3982st.apk": "other", "other-malware/premium_sms_diabetes.apk": "other",
+           "benign-plain/google_authenticator2.apk": "other"}
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not present")
+@pytest.mark.parametrize(("name", "kind"), sorted(LENDERS.items()))
+def test_corpus_kinds(rules, name: str, kind: str) -> None:
+    result = audit_path(str(CORPUS / name), rules, Limits())
+    assert result.app_kind is not None and result.app_kind.kind == kind
