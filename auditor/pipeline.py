@@ -68,11 +68,11 @@ def audit_path(path: str, rules: RuleSet, limits: Limits, policy_ids: tuple[str,
         container = opened.container
         facts = extract_facts(opened, rules, limits)
         findings = evaluate(facts, rules)
+        kind = classify(facts, rules.lending, assume_lending)
         return AppResult(path, sha256, container, "ok", facts=facts, findings=findings,
                          score=score(findings, rules.scoring),
-                         policies=judge_policies(facts, rules, policy_ids),
-                         elapsed=time.perf_counter() - started,
-                         app_kind=classify(facts, rules.lending, assume_lending))
+                         policies=judge_policies(facts, rules, policy_ids, kind),
+                         elapsed=time.perf_counter() - started, app_kind=kind)
     except AuditorError as exc:
         return _error(path, sha256, container, exc.kind, exc.message, started)
     except OSError as exc:

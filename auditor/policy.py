@@ -3,14 +3,25 @@
 Separate from the score on purpose: a permission can break a policy without adding exposure, and
 the other way round. A behaviour requirement cannot be judged on code the tool cannot see, so an
 app that is not assessable gets `cannot-tell` for it rather than a false `complies`.
+
+A policy that does not bind the app says `not-applicable` with the reason, never `complies`: a
+lending pack (scope.app_kind: lending) for an app the classifier judges not to be a lending app,
+a targetSdk threshold the app is below. For an app whose kind is `unknown`, a lending pack's
+violations become `cannot-tell`: they would be violations only if the app lends.
+
+By default (`--policy auto`) every pack is judged for apps judged lending or unknown and none for
+the others; `--policy none` judges none, `--policy all` or a list judges those packs for every app.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from auditor.model import AppFacts, Evidence, PolicyVerdict, PolicyViolation, level_rank
+from auditor.model import AppFacts, AppKind, Evidence, PolicyVerdict, PolicyViolation, level_rank
 from auditor.ruleset.ruleset import RuleSet
+
+AUTO = "auto"
+"""The default selection: every pack, judged only for apps the classifier does not call `other`."""
 
 
 def _requirement_evidence(facts: AppFacts, forbids: dict[str, Any]) -> tuple[Evidence, ...]:
@@ -27,19 +38,31 @@ def _requirement_evidence(facts: AppFacts, forbids: dict[str, Any]) -> tuple[Evi
     return tuple(dict.fromkeys(found))
 
 
-def _out_of_scope(facts: AppFacts, policy: dict[str, Any]) -> str | None:
-    """Why the policy does not reach this app (e.g. it binds only apps targeting API 37+), if so."""
-    min_target = (policy.get("scope") or {}).get("min_target_sdk")
+def _out_of_scope(facts: AppFacts, kind: AppKind | None, policy: dict[str, Any]) -> str | None:
+    """Why the policy does not reach this app (not a lending app; below a targetSdk threshold), if so."""
+    scope = policy.get("scope") or {}
+    if scope.get("app_kind") == "lending" and kind is not None and kind.kind == "other":
+        return f"binds only lending apps, and this app was not judged one ({kind.reason}; --assume-lending overrides)"
+    min_target = scope.get("min_target_sdk")
     target = facts.manifest.target_sdk or facts.manifest.min_sdk or 1
     if min_target and target < min_target:
         return f"applies only to apps targeting API {min_target} or later (this app targets {target})"
     return None
 
 
-def judge(facts: AppFacts, policy: dict[str, Any]) -> PolicyVerdict:
-    out_of_scope = _out_of_scope(facts, policy)
+def judge(facts: AppFacts, policy: dict[str, Any], kind: AppKind | None = None) -> PolicyVerdict:
+    out_of_scope = _out_of_scope(facts, kind, policy)
     if out_of_scope:
-        return PolicyVerdict(policy["id"], "complies", (), (out_of_scope,))
+        return PolicyVerdict(policy["id"], "not-applicable", (), (out_of_scope,))
+    verdict = _judge_requirements(facts, policy)
+    if verdict.verdict == "violates" and kind is not None and kind.kind == "unknown" and \
+            (policy.get("scope") or {}).get("app_kind") == "lending":
+        why = f"a violation only if this is a lending app, which the classifier could not tell ({kind.reason})"
+        return PolicyVerdict(verdict.policy, "cannot-tell", verdict.violations, (*verdict.reasons, why))
+    return verdict
+
+
+def _judge_requirements(facts: AppFacts, policy: dict[str, Any]) -> PolicyVerdict:
     violations, reasons = [], []
     undecided = False
     for req in policy.get("requirements", []):
@@ -62,8 +85,11 @@ def _matched(policy: dict[str, Any], violations: list[PolicyViolation]) -> list[
 
 
 def select(rules: RuleSet, spec: str) -> tuple[str, ...]:
-    """Policy ids from a --policy value: 'all' or comma-separated ids (unknown ids raise KeyError)."""
-    if not spec:
+    """Policy ids from a --policy value: 'auto' (the default), 'none', 'all' or comma-separated ids
+    (unknown ids raise KeyError)."""
+    if not spec or spec.strip() == AUTO:
+        return (AUTO,)
+    if spec.strip() == "none":
         return ()
     if spec.strip() == "all":
         return tuple(rules.policies)
@@ -74,5 +100,9 @@ def select(rules: RuleSet, spec: str) -> tuple[str, ...]:
     return ids
 
 
-def judge_policies(facts: AppFacts, rules: RuleSet, policy_ids: tuple[str, ...]) -> tuple[PolicyVerdict, ...]:
-    return tuple(judge(facts, rules.policies[pid].data) for pid in policy_ids)
+def judge_policies(facts: AppFacts, rules: RuleSet, policy_ids: tuple[str, ...],
+                   kind: AppKind | None = None) -> tuple[PolicyVerdict, ...]:
+    """Verdicts of the selected packs; with AUTO, of every pack unless the app is judged not to lend."""
+    if policy_ids == (AUTO,):
+        policy_ids = tuple(rules.policies) if kind is not None and kind.kind != "other" else ()
+    return tuple(judge(facts, rules.policies[pid].data, kind) for pid in policy_ids)

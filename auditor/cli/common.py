@@ -17,7 +17,11 @@ RULES_OPTION = click.option("--rules", "rule_dirs", multiple=True, type=click.Pa
 LANG_OPTION = click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True)
 OUTPUT_OPTION = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
                              help="Write the report here instead of stdout.")
-POLICY_OPTION = click.option("--policy", "policy_spec", default="", help="Policy ids (comma-separated) or 'all'.")
+POLICY_OPTION = click.option("--policy", "policy_spec", default="auto", show_default=True,
+                             help="Policy ids (comma-separated), 'all', 'none', or 'auto': every pack for apps judged "
+                                  "lending (or unknown), none for the others.")
+ASSUME_LENDING_OPTION = click.option("--assume-lending", is_flag=True,
+                                     help="Treat every app as a lending app, whatever the classifier says (for reviewers who know).")
 JOBS_OPTION = click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes (default: one per core).")
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from auditor.cli.common import JOBS_OPTION, LANG_OPTION, OUTPUT_OPTION, POLICY_OPTION, RULES_OPTION, check_output, load_rules, select_policies, write
+from auditor.cli.common import ASSUME_LENDING_OPTION, JOBS_OPTION, LANG_OPTION, OUTPUT_OPTION, POLICY_OPTION, RULES_OPTION, check_output, load_rules, select_policies, write
 from auditor.formats import RenderOptions
 from auditor.gate import EXIT_ERROR, EXIT_OK
 from auditor.reports import compare as compare_report
@@ -18,11 +18,12 @@ from auditor.reports import compare as compare_report
 @OUTPUT_OPTION
 @RULES_OPTION
 @POLICY_OPTION
+@ASSUME_LENDING_OPTION
 @LANG_OPTION
 @JOBS_OPTION
 @click.pass_context
 def compare(ctx: click.Context, paths: tuple[Path, ...], fmt: str, output: Path | None, rule_dirs: tuple[Path, ...],
-            policy_spec: str, lang: str, jobs: int | None) -> None:
+            policy_spec: str, assume_lending: bool, lang: str, jobs: int | None) -> None:
     """Audit several apps and show them side by side, highest exposure first, versions grouped."""
     from auditor.inputs import collect_inputs
     from auditor.reports.scan import scan_report
@@ -30,6 +31,7 @@ def compare(ctx: click.Context, paths: tuple[Path, ...], fmt: str, output: Path 
     check_output(output, collect_inputs(paths)[0])
     rules = load_rules(rule_dirs)
     policy_ids = select_policies(rules, policy_spec)
-    report = scan_report(paths, rules, policy_ids, jobs=jobs, show_progress=not (ctx.obj or {}).get("quiet"))
+    report = scan_report(paths, rules, policy_ids, jobs=jobs, assume_lending=assume_lending,
+                         show_progress=not (ctx.obj or {}).get("quiet"))
     write(compare_report.render(report, fmt, RenderOptions(lang=lang)), output)
     ctx.exit(EXIT_ERROR if any(not r.ok for r in report.results) else EXIT_OK)

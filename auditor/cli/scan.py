@@ -8,6 +8,7 @@ from typing import Any, TextIO
 import click
 
 from auditor.cli.common import (
+    ASSUME_LENDING_OPTION,
     JOBS_OPTION,
     LANG_OPTION,
     OUTPUT_OPTION,
@@ -36,6 +37,7 @@ from auditor.model import BANDS
 @click.option("--baseline", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="An earlier JSON/JSONL report: its findings are accepted, --fail-on counts only new ones.")
 @POLICY_OPTION
+@ASSUME_LENDING_OPTION
 @LANG_OPTION
 @JOBS_OPTION
 @click.option("--executor", "executor_kind", type=click.Choice(["local", "dask"]), default="local", show_default=True,
@@ -59,7 +61,7 @@ from auditor.model import BANDS
 @click.option("-q", "--quiet", "quiet_here", is_flag=True, help="Same as auditor -q.")
 @click.pass_context
 def scan(ctx: click.Context, paths: tuple[Path, ...], from_list: TextIO | None, fmt: str, output: Path | None, rule_dirs: tuple[Path, ...],
-         fail_on: str | None, baseline: Path | None, policy_spec: str, lang: str, jobs: int | None,
+         fail_on: str | None, baseline: Path | None, policy_spec: str, assume_lending: bool, lang: str, jobs: int | None,
          executor_kind: str, scheduler: str | None, read_bytes: bool, timeout: float, max_memory: int,
          max_unpacked: int, max_ratio: int, max_entries: int, max_dex: int, max_nesting: int, no_cache: bool, debug: bool,
          verbose_here: int, quiet_here: bool) -> None:
@@ -86,7 +88,7 @@ def scan(ctx: click.Context, paths: tuple[Path, ...], from_list: TextIO | None, 
     check_output(output, inputs)
     executor = _executor(executor_kind, jobs, scheduler, read_bytes)
     try:
-        outcome = write_scan(inputs, missing, Task(rules, limits, policy_ids, debug), executor, fmt, output,
+        outcome = write_scan(inputs, missing, Task(rules, limits, policy_ids, debug, assume_lending), executor, fmt, output,
                              RenderOptions(verbose=ctx.obj["verbose"] > 0, lang=lang), lambda text: write(text, output),
                              show_progress=not ctx.obj["quiet"], use_cache=not no_cache and not debug and executor_kind == "local",
                              known=known)

@@ -23,9 +23,14 @@ class Task:
     limits: Limits
     policy_ids: tuple[str, ...] = ()
     debug: bool = False
+    assume_lending: bool = False
 
     def __call__(self, path: str) -> AppResult:
-        return audit_path(path, self.rules, self.limits, self.policy_ids, self.debug)
+        return audit_path(path, self.rules, self.limits, self.policy_ids, self.debug, self.assume_lending)
+
+    def settings(self) -> tuple[str, ...]:
+        """What besides the rules and limits changes a result (the cache key's part)."""
+        return (*self.policy_ids, *(("assume-lending",) if self.assume_lending else ()))
 
 
 def make_executor(kind: str, jobs: int | None, scheduler: str | None, read_bytes: bool) -> Any:

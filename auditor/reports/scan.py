@@ -25,10 +25,11 @@ from auditor.run import Executor, Outcome, run_batch
 
 
 def scan_report(paths: tuple[Path, ...], rules: RuleSet, policy_ids: tuple[str, ...] = (), *,
-                limits: Limits | None = None, jobs: int | None = None, show_progress: bool = False) -> Report:
+                limits: Limits | None = None, jobs: int | None = None, show_progress: bool = False,
+                assume_lending: bool = False) -> Report:
     """Audit `paths` (files or folders) and return the Report `scan` would render for them."""
     inputs, missing = collect_inputs(paths)
-    task = Task(rules, limits or Limits(), policy_ids)
+    task = Task(rules, limits or Limits(), policy_ids, assume_lending=assume_lending)
     outcome = run_batch(inputs, missing, task, LocalExecutor(jobs), show_progress=show_progress)
     if outcome.interrupted:
         raise KeyboardInterrupt  # a comparison of part of the apps would mislead: stop as Ctrl-C asked
@@ -50,7 +51,7 @@ def write_scan(inputs: list[str], missing: list[str], task: Task, executor: Exec
     if use_cache:
         from auditor.cache import ResultCache, make_key
 
-        cache, cache_key = ResultCache(), make_key(rules.digest, task.policy_ids, task.limits)
+        cache, cache_key = ResultCache(), make_key(rules.digest, task.settings(), task.limits)
     if fmt != "jsonl":
         outcome = run_batch(inputs, missing, task, executor, cache=cache, cache_key=cache_key, show_progress=show_progress)
         if known is not None:
