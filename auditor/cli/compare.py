@@ -6,7 +6,18 @@ from pathlib import Path
 
 import click
 
-from auditor.cli.common import ASSUME_LENDING_OPTION, JOBS_OPTION, LANG_OPTION, OUTPUT_OPTION, POLICY_OPTION, RULES_OPTION, check_output, load_rules, select_policies, write
+from auditor.cli.common import (
+    ASSUME_LENDING_OPTION,
+    JOBS_OPTION,
+    LANG_OPTION,
+    OUTPUT_OPTION,
+    POLICY_OPTION,
+    RULES_OPTION,
+    check_output,
+    load_rules,
+    select_policies,
+    write,
+)
 from auditor.formats import RenderOptions
 from auditor.gate import EXIT_ERROR, EXIT_OK
 from auditor.reports import compare as compare_report

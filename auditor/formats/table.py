@@ -28,7 +28,7 @@ GAP = HEADER_PAD = 2
 """tabulate's 'simple' format puts two spaces between columns, and pads headers by two (MIN_PADDING)."""
 ELLIPSIS = "…"
 
-POLICY_MARKS = {"violates": "✗", "cannot-tell": "?", "complies": "✓", "not-applicable": "–"}
+POLICY_MARKS = {"violates": "✗", "cannot-tell": "?", "complies": "✓", "not-applicable": "○"}
 
 
 def policy_summary(r: AppResult) -> str:
