@@ -186,6 +186,8 @@ def to_data(rules: RuleSet) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, LendingCatalog):
+        return asdict(value)
     if isinstance(value, tuple):
         return [asdict(v) for v in value]
     return {k: asdict(v) for k, v in value.items()}
@@ -205,6 +207,8 @@ def from_data(data: dict[str, Any]) -> RuleSet:
         policies={k: _build(Policy, e) for k, e in data["policies"].items()},
         scoring=dict(data["scoring"]),
         digest=str(data["digest"]),
+        lending=_build(LendingCatalog, {**data["lending"],
+                                        "signals": [_build(LendingSignal, e) for e in data["lending"]["signals"]]}),
     )
     if not all(isinstance(r.id, str) and isinstance(r.when, dict) for r in ruleset.rules):
         raise ValueError("a cached rule is malformed")
