@@ -60,3 +60,48 @@ def test_killed_jsonl_batch_resumes_each_file_once(tmp_path: Path) -> None:
         except json.JSONDecodeError:
             continue
     assert sorted(line["input"] for line in lines) == sorted(files)
+
+
+def test_worker_is_reused_across_files_and_replaced_after_a_hang(rules, tmp_path: Path) -> None:
+    """local.Worker (what each Dask worker keeps) forks once for many files, and a file that hangs
+    or kills its process costs only itself: the next file gets a fresh process."""
+    from auditor.executors.local import Worker
+
+    good = str(FIXTURES / "apk" / "benign.apk")
+    hang, die = tmp_path / "hang.apk", tmp_path / "die.apk"
+    hang.write_bytes(b"x")
+    die.write_bytes(b"x")
+    worker = Worker(SlowOrDyingTask(rules, replace(Limits(), timeout=1.0)))
+    try:
+        first = worker._slot.process.pid
+        assert worker.run(good).ok and worker.run(good).ok
+        assert worker._slot.process.pid == first  # one fork served both files
+        assert worker.run(str(hang)).error_kind == "limit-exceeded"
+        assert worker._slot.process.pid != first
+        assert worker.run(str(die)).error_kind == "worker-died"
+        assert worker.run(good).ok
+    finally:
+        worker.stop()
+
+
+def test_dask_side_pool_keeps_one_child_per_task(rules) -> None:
+    """The function each Dask task runs reuses an idle child of the same task, and retires
+    children of another task (other rules or limits) instead of serving files with them."""
+    from auditor.executors import dask as dask_executor
+
+    good = str(FIXTURES / "apk" / "benign.apk")
+    task = Task(rules, Limits(timeout=60.0))
+    try:
+        assert dask_executor._audit_in_child(good, task).ok
+        (worker,) = dask_executor._idle_workers
+        pid = worker._slot.process.pid
+        assert dask_executor._audit_in_child(good, task).ok
+        assert [w._slot.process.pid for w in dask_executor._idle_workers] == [pid]
+        other = Task(rules, Limits(timeout=30.0))
+        assert dask_executor._audit_in_child(good, other).ok
+        (newer,) = dask_executor._idle_workers
+        assert newer.task is other and not worker._slot.process.is_alive()
+    finally:
+        for w in dask_executor._idle_workers:
+            w.stop()
+        dask_executor._idle_workers.clear()

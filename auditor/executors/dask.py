@@ -2,9 +2,10 @@
 
 Why this shape:
 
-* Each file still runs in a child process forked by a one-file `LocalExecutor` *on the worker*,
-  so `--timeout` and `--max-memory` hold on a cluster exactly as they do locally: a hostile file
-  that hangs or blows up becomes an error result and the Dask worker itself stays healthy.
+* Each file runs in a child process *on the worker* (a `local.Worker`, forked once and reused for
+  file after file, one per Dask thread), so `--timeout` and `--max-memory` hold on a cluster
+  exactly as they do locally: a hostile file that hangs or blows up becomes an error result, its
+  child is replaced, and the Dask worker itself stays healthy.
 * The Task (rule set, limits, policies; ~100 KB pickled) goes to the cluster once, as one
   future that every file task depends on, not with each of possibly millions of files.
 * Futures are submitted lazily (a few per worker thread, and a byte budget with `read_bytes`), so
@@ -33,7 +34,7 @@ from typing import Any
 
 from auditor import __version__
 from auditor.executors import Task
-from auditor.executors.local import LocalExecutor
+from auditor.executors.local import Worker
 from auditor.extract.manifest import quiet_androguard
 from auditor.model import AppResult
 
@@ -93,10 +94,9 @@ _worker_setup_lock = threading.Lock()
 _worker_ready = False
 
 WARM_MODULES = ("androguard.core.axml", "asn1crypto.cms", "loguru")
-"""Modules the pipeline imports lazily. Every file runs in a fresh fork of the Dask worker, so
-anything the worker has not imported yet is imported again in every child (about 80 ms per file
-for androguard's AXML parser); importing them once in the worker makes each fork start warm.
-A module missing from this list only costs time, never changes a result."""
+"""Modules the pipeline imports lazily. The analysis children are forks of the Dask worker, and
+one is forked again after a file hangs or kills it; importing these once in the worker makes
+every child start warm. A module missing from this list only costs time, never changes a result."""
 
 
 def _prepare_worker() -> None:
@@ -104,8 +104,8 @@ def _prepare_worker() -> None:
 
     Dask's nanny starts workers as daemonic multiprocessing processes, and multiprocessing
     refuses to start children from a daemonic process (so that they are not orphaned when it is
-    terminated). The children here are short-lived, one per file, and the LocalExecutor kills and
-    joins them itself, so the guard does not apply; clearing the flag is the same as starting the
+    terminated). The children here are this worker's own (local.Worker kills and joins them, and
+    they die with the worker), so the guard does not apply; clearing the flag is the same as starting the
     workers with DASK_DISTRIBUTED__WORKER__DAEMON=False, without asking every user to.
     """
     global _worker_ready
@@ -125,10 +125,41 @@ def _prepare_worker() -> None:
         _worker_ready = True
 
 
-def _audit_in_child(path: str, task: Task) -> AppResult:
-    """One file through a one-file LocalExecutor: a forked child with the task's time and memory limits."""
-    results = list(LocalExecutor(1).run([path], task))
-    return results[0]
+_idle_workers: list[Worker] = []
+_idle_lock = threading.Lock()
+
+
+def _task_key(task: Task) -> tuple[object, ...]:
+    """What decides a worker's behaviour: a worker forked for one run serves only files of the same."""
+    return (task.rules.digest, task.limits, task.policy_ids, task.debug)
+
+
+def _audit_in_child(path: str, task: Task, keep: bool = True) -> AppResult:
+    """One file in a forked child with the task's time and memory limits, reusing an idle child.
+
+    Children are forked once and kept (one per Dask thread that is busy at the same time); the
+    first file of a run with other rules or limits retires the children of the previous one.
+    `keep=False` (the client auditing a file it cannot ship) ends the child afterwards.
+    """
+    if not keep:
+        once = Worker(task)
+        try:
+            return once.run(path)
+        finally:
+            once.stop()
+    key = _task_key(task)
+    with _idle_lock:
+        stale = [w for w in _idle_workers if _task_key(w.task) != key]
+        _idle_workers[:] = [w for w in _idle_workers if _task_key(w.task) == key]
+        idle = _idle_workers.pop() if _idle_workers else None
+    for old in stale:
+        old.stop()
+    worker = idle if idle is not None else Worker(task)
+    try:
+        return worker.run(path)
+    finally:
+        with _idle_lock:
+            _idle_workers.append(worker)
 
 
 def _audit_on_worker(path: str, source: str | bytes, task: Task) -> AppResult:
@@ -241,7 +272,7 @@ class DaskExecutor:
                     return handle.read()
         except OSError:
             pass
-        return _audit_in_child(path, task)
+        return _audit_in_child(path, task, keep=False)
 
     def run(self, paths: Iterable[str], task: Task) -> Iterator[AppResult]:
         """Yield one AppResult per path, in completion order; never raises for a single file.

@@ -7,6 +7,7 @@ error result. A worker that dies (out of memory, a crash in a C extension) costs
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import resource
@@ -76,6 +77,47 @@ class _Slot:
             self.process.kill()
         self.process.join(1)
         self.conn.close()
+
+
+class Worker:
+    """One forked worker process kept for many files, one at a time, each under the per-file limits.
+
+    For callers that get files one by one rather than as a batch (each Dask worker keeps a few):
+    forking once per worker instead of once per file saves the fork and the warm-up of every
+    file. A worker that died or hung is replaced before the next file, so a hostile file costs
+    only itself.
+    """
+
+    def __init__(self, task: Task) -> None:
+        self.task = task
+        self._ctx = multiprocessing.get_context("fork")
+        self._slot = _Slot(self._ctx, task)
+
+    def run(self, path: str) -> AppResult:
+        """Audit one file in the worker process (replacing it first if it died while idle)."""
+        timeout = self.task.limits.timeout
+        if not self._slot.process.is_alive():
+            self._replace()
+        slot = self._slot
+        slot.give(path, timeout)
+        while True:
+            ready = wait([slot.conn, slot.process.sentinel], max(0.0, slot.deadline - time.monotonic()))
+            result, broken = LocalExecutor._outcome(slot, ready, time.monotonic(), timeout)
+            if result is not None:
+                slot.path = None
+                if broken:
+                    self._replace()
+                return result
+
+    def _replace(self) -> None:
+        self._slot.stop()
+        self._slot = _Slot(self._ctx, self.task)
+
+    def stop(self) -> None:
+        if self._slot.process.is_alive() and self._slot.path is None:
+            with contextlib.suppress(OSError):
+                self._slot.conn.send(None)
+        self._slot.stop()
 
 
 def _failure(path: str, kind: str, message: str, elapsed: float) -> AppResult:
