@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from auditor.i18n import text
+from auditor.i18n import name, text
 from auditor.ruleset.ruleset import PermissionEntry, Rule, RuleSet
 
 Section = tuple[str, list[str]]
@@ -18,6 +18,11 @@ def _permission_name(subject: str) -> str:
     return subject if "." in subject else f"android.permission.{subject}"
 
 
+def _in(lang: str, english: Any, chinese: Any) -> Any:
+    """The Chinese text of a rule or pack field under --lang zh-CN where the data has one."""
+    return chinese if lang == "zh-CN" and chinese else english
+
+
 def forbidding_policies(rules: RuleSet, permission: str, channel: str | None, lang: str) -> list[str]:
     """'policy id: requirement text' for every requirement that names the permission or its channel."""
     out = []
@@ -25,8 +30,8 @@ def forbidding_policies(rules: RuleSet, permission: str, channel: str | None, la
         for req in policy.data.get("requirements", []):
             forbids = req.get("forbids") or {}
             if permission in (forbids.get("permissions") or []) or (channel and channel in (forbids.get("channels") or {})):
-                req_text = req.get("text_zh") if lang == "zh-CN" and req.get("text_zh") else req["text"]
-                marker = " [secondary-source]" if req.get("confidence") == "secondary-source" else ""
+                req_text = _in(lang, req["text"], req.get("text_zh"))
+                marker = f" [{text('explain.secondary_source', lang)}]" if req.get("confidence") == "secondary-source" else ""
                 out.append(f"{policy.id}: {req_text}{marker}")
     return out
 
@@ -40,7 +45,7 @@ def _explain_permission(rules: RuleSet, entry: PermissionEntry, lang: str) -> li
         sections.append((text("explain.alternative", lang), [texts["alternative"]]))
     sections.append((text("explain.policies", lang), forbidding_policies(rules, entry.name, entry.channel, lang)
                      or [text("explain.none", lang)]))
-    rules_here = [f"{r.id}: {r.title}" for r in rules.rules if entry.channel and r.channel == entry.channel]
+    rules_here = [f"{r.id}: {_in(lang, r.title, r.title_zh)}" for r in rules.rules if entry.channel and r.channel == entry.channel]
     if rules_here:
         sections.append((text("explain.rules", lang), rules_here))
     sections.append((text("explain.sources", lang), [entry.source]))
@@ -48,10 +53,9 @@ def _explain_permission(rules: RuleSet, entry: PermissionEntry, lang: str) -> li
 
 
 def _explain_rule(rules: RuleSet, rule: Rule, lang: str) -> list[Section]:
-    title = rule.title_zh if lang == "zh-CN" and rule.title_zh else rule.title
-    rationale = rule.rationale_zh if lang == "zh-CN" and rule.rationale_zh else rule.rationale
-    sections: list[Section] = [(title, [rationale]),
-                               (text("explain.scoring", lang), [f"{rule.severity}, +{rule.points}"])]
+    scoring = text("explain.scoring_line", lang, severity=name("severity", rule.severity, lang), points=rule.points)
+    sections: list[Section] = [(_in(lang, rule.title, rule.title_zh), [_in(lang, rule.rationale, rule.rationale_zh)]),
+                               (text("explain.scoring", lang), [scoring])]
     read_perms = [p for p in rules.permissions.values() if rule.channel and p.channel == rule.channel and p.access == "read"]
     for perm in read_perms[:1]:
         sections += _explain_permission(rules, perm, lang)[1:3]
@@ -62,11 +66,13 @@ def _explain_rule(rules: RuleSet, rule: Rule, lang: str) -> list[Section]:
 
 
 def _explain_policy(data: dict[str, Any], lang: str) -> list[Section]:
-    summary = data.get("summary_zh") if lang == "zh-CN" and data.get("summary_zh") else data.get("summary", "")
-    reqs = [f"{r['id']}: {r.get('text_zh') if lang == 'zh-CN' and r.get('text_zh') else r['text']}"
-            + (f" ({r['condition_text']})" if r.get("condition_text") else "") for r in data.get("requirements", [])]
-    return [(str(data["name"]), [str(summary), f"{data['jurisdiction']}, {data['instrument']}, {data['date']}",
-                            f"confidence: {data['confidence']}"]),
+    summary = _in(lang, data.get("summary", ""), data.get("summary_zh"))
+    reqs = []
+    for r in data.get("requirements", []):
+        condition = _in(lang, r.get("condition_text"), r.get("condition_text_zh"))
+        reqs.append(f"{r['id']}: {_in(lang, r['text'], r.get('text_zh'))}" + (f" ({condition})" if condition else ""))
+    confidence = text("explain.confidence", lang, confidence=name("source_confidence", data["confidence"], lang))
+    return [(str(data["name"]), [str(summary), f"{data['jurisdiction']}, {data['instrument']}, {data['date']}", confidence]),
             (text("explain.requirements", lang), reqs),
             (text("explain.sources", lang), [data["source"], *data.get("see_also", [])])]
 

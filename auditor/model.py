@@ -241,6 +241,11 @@ class PolicyViolation:
     requirement: str
     text: str
     evidence: tuple[Evidence, ...]
+    text_zh: str | None = None
+
+    def text_in(self, lang: str) -> str:
+        """The requirement's text in `lang` where the pack provides one (zh-CN), else English."""
+        return self.text_zh if lang == "zh-CN" and self.text_zh else self.text
 
 
 @dataclass(frozen=True)
@@ -249,6 +254,11 @@ class PolicyVerdict:
     verdict: str
     violations: tuple[PolicyViolation, ...] = ()
     reasons: tuple[str, ...] = ()
+    reasons_zh: tuple[str, ...] = ()
+    """The same reasons in Simplified Chinese, one for one."""
+
+    def reasons_in(self, lang: str) -> tuple[str, ...]:
+        return self.reasons_zh if lang == "zh-CN" and len(self.reasons_zh) == len(self.reasons) else self.reasons
 
 
 @dataclass(frozen=True)

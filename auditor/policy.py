@@ -15,8 +15,10 @@ the others; `--policy none` judges none, `--policy all` or a list judges those p
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+from auditor.i18n import text
 from auditor.model import AppFacts, AppKind, Evidence, PolicyVerdict, PolicyViolation, level_rank
 from auditor.ruleset.ruleset import RuleSet
 
@@ -38,45 +40,63 @@ def _requirement_evidence(facts: AppFacts, forbids: dict[str, Any]) -> tuple[Evi
     return tuple(dict.fromkeys(found))
 
 
-def _out_of_scope(facts: AppFacts, kind: AppKind | None, policy: dict[str, Any]) -> str | None:
+Reason = tuple[str, str]
+"""A reason in English (the JSON contract) and in Simplified Chinese (--lang zh-CN)."""
+
+
+def _reason(key: str, **values: object) -> Reason:
+    return text(key, "en", **values), text(key, "zh-CN", **values)
+
+
+def _out_of_scope(facts: AppFacts, kind: AppKind | None, policy: dict[str, Any]) -> Reason | None:
     """Why the policy does not reach this app (not a lending app; below a targetSdk threshold), if so."""
     scope = policy.get("scope") or {}
     if scope.get("app_kind") == "lending" and kind is not None and kind.kind == "other":
-        return f"binds only lending apps, and this app was not judged one ({kind.reason}; --assume-lending overrides)"
+        return _reason("policy_reason.not_lending", why=kind.reason)
     min_target = scope.get("min_target_sdk")
     target = facts.manifest.target_sdk or facts.manifest.min_sdk or 1
     if min_target and target < min_target:
-        return f"applies only to apps targeting API {min_target} or later (this app targets {target})"
+        return _reason("policy_reason.out_of_scope", min_target=min_target, target=target)
     return None
 
 
 def judge(facts: AppFacts, policy: dict[str, Any], kind: AppKind | None = None) -> PolicyVerdict:
     out_of_scope = _out_of_scope(facts, kind, policy)
     if out_of_scope:
-        return PolicyVerdict(policy["id"], "not-applicable", (), (out_of_scope,))
+        return PolicyVerdict(policy["id"], "not-applicable", (), (out_of_scope[0],), (out_of_scope[1],))
     verdict = _judge_requirements(facts, policy)
     if verdict.verdict == "violates" and kind is not None and kind.kind == "unknown" and \
             (policy.get("scope") or {}).get("app_kind") == "lending":
-        why = f"a violation only if this is a lending app, which the classifier could not tell ({kind.reason})"
-        return PolicyVerdict(verdict.policy, "cannot-tell", verdict.violations, (*verdict.reasons, why))
+        en, zh = _reason("policy_reason.lending_unknown", why=kind.reason)
+        return replace(verdict, verdict="cannot-tell", reasons=(*verdict.reasons, en), reasons_zh=(*verdict.reasons_zh, zh))
     return verdict
 
 
+def _conditional(req: dict[str, Any]) -> Reason:
+    """'REQ: whether it is allowed depends on what the APK cannot show: <the pack's condition>'."""
+    en, zh = req.get("condition_text"), req.get("condition_text_zh") or req.get("condition_text")
+    if not en:
+        return _reason("policy_reason.conditional_unstated", requirement=req["id"])
+    return (text("policy_reason.conditional", "en", requirement=req["id"], condition=en),
+            text("policy_reason.conditional", "zh-CN", requirement=req["id"], condition=zh))
+
+
 def _judge_requirements(facts: AppFacts, policy: dict[str, Any]) -> PolicyVerdict:
-    violations, reasons = [], []
+    violations: list[PolicyViolation] = []
+    reasons: list[Reason] = []
     undecided = False
     for req in policy.get("requirements", []):
         evidence = _requirement_evidence(facts, req.get("forbids") or {})
         if evidence:
-            violations.append(PolicyViolation(req["id"], req["text"], evidence))
+            violations.append(PolicyViolation(req["id"], req["text"], evidence, req.get("text_zh")))
             if req.get("condition") == "conditional":
-                reasons.append(f"{req['id']}: allowed only {req.get('condition_text') or 'under conditions'}")
+                reasons.append(_conditional(req))
         elif req.get("concerns") == "behaviour" and not facts.assessable:
             undecided = True
-            reasons.append(f"{req['id']}: the code that would show it is hidden")
+            reasons.append(_reason("policy_reason.hidden", requirement=req["id"]))
     unconditional = [v for v, r in zip(violations, _matched(policy, violations), strict=True) if r.get("condition") != "conditional"]
     verdict = "violates" if unconditional else "cannot-tell" if violations or undecided else "complies"
-    return PolicyVerdict(policy["id"], verdict, tuple(violations), tuple(reasons))
+    return PolicyVerdict(policy["id"], verdict, tuple(violations), tuple(en for en, _ in reasons), tuple(zh for _, zh in reasons))
 
 
 def _matched(policy: dict[str, Any], violations: list[PolicyViolation]) -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ This is the last step of fact extraction; rule evaluation reads only what is bui
 from __future__ import annotations
 
 from auditor.extract.manifest import PieceManifest
+from auditor.i18n import text
 from auditor.model import CHANNELS, AppFacts, ChannelState, CodeFacts, Evidence, ManifestFacts, PermissionUse
 from auditor.ruleset.ruleset import RuleSet
 
@@ -85,18 +86,19 @@ def _flags(manifest: ManifestFacts, code: CodeFacts, rules: RuleSet, anomalies: 
 
 def _assessability(manifest: ManifestFacts, code: CodeFacts, has_code: bool,
                    channels: dict[str, ChannelState], base_present: bool) -> tuple[str, ...]:
-    """Why the visible code cannot be trusted to show everything the app does (empty if it can)."""
-    reasons = [] if base_present else [f"a split APK ({', '.join(manifest.splits)}) without its base APK"]
-    reasons += [f"code hidden by a packer ({e.value})" for e in code.hiding if e.kind == "packer"]
-    reasons += [f"dex file could not be read ({why})" for why in code.unreadable_dex]
+    """Why the visible code cannot be trusted to show everything the app does (empty if it can).
+
+    In English (the JSON contract); the sentences are i18n templates so reports can translate them.
+    """
+    reasons = [] if base_present else [text("reason.split_without_base", splits=", ".join(manifest.splits))]
+    reasons += [text("reason.packer", packer=e.value) for e in code.hiding if e.kind == "packer"]
+    reasons += [text("reason.unreadable_dex", why=why) for why in code.unreadable_dex]
     if has_code and code.dex_count == 0 and not code.unreadable_dex:
-        reasons.append("no dex code found although the manifest declares code")
+        reasons.append(text("reason.no_dex"))
     hidden = {e.kind for e in code.hiding} & {"obfuscation", "string_encryption"}
     if hidden:
-        what = "strings are encrypted" if "string_encryption" in hidden else "code is obfuscated"
-        for name, state in channels.items():
-            if state.level == "declared":
-                reasons.append(f"{what}: {name} permission requested but no code reading it is visible")
+        key = "reason.encrypted" if "string_encryption" in hidden else "reason.obfuscated"
+        reasons += [text(key, channel=name) for name, state in channels.items() if state.level == "declared"]
     return tuple(dict.fromkeys(reasons))
 
 

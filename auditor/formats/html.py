@@ -144,7 +144,7 @@ def _evidence(e: Evidence, lang: str) -> str:
     where = f" @ <code>{h(e.location)}</code>" if e.location else ""
     origin = f" ({h(e.origin.sdk)})" if e.origin and e.origin.sdk else ""
     path = '<ol class="path">' + "".join(f"<li><code>{h(s)}</code></li>" for s in e.path) + "</ol>" if e.path else ""
-    return f"{h(name('kind', e.kind, lang))}: <code>{h(e.value)}</code>{where}{origin}{path}"
+    return f"{h(name('kind', e.kind, lang))}: <code>{h(story.evidence_value(e, lang))}</code>{where}{origin}{path}"
 
 
 def _sources(info: RuleInfo | None) -> str:
@@ -162,7 +162,8 @@ def _finding(f: Finding, info: RuleInfo | None, lang: str) -> str:
 
 
 def _policy(v: PolicyVerdict, lang: str) -> str:
-    items = [f"{h(x.requirement)}: {h(x.text)}" for x in v.violations] + [h(reason) for reason in v.reasons]
+    items = [f"{h(x.requirement)}{escape(text('label.sep', lang))}{h(x.text_in(lang))}" for x in v.violations]
+    items += [h(reason) for reason in v.reasons_in(lang)]
     return f"<li><strong>{h(v.policy)}</strong>: {escape(story.policy_word(v.verdict, lang))}{_ul(items) if items else ''}</li>"
 
 
@@ -181,7 +182,7 @@ def _details(r: AppResult, rules: dict[str, RuleInfo], lang: str) -> str:
 def _error_app(index: int, r: AppResult, lang: str) -> str:
     title = escape(text("report.error", lang))
     return (f'<article id="app-{index}"><div class="banner band-error"><p class="headline">{title}</p>'
-            f'<p class="who">{h(r.input)}</p></div><p class="error-text">{h(r.error)}</p></article>')
+            f'<p class="who">{h(r.input)}</p></div><p class="error-text">{h(story.error_text(r, lang))}</p></article>')
 
 
 def _app(index: int, r: AppResult, rules: dict[str, RuleInfo], lang: str) -> str:
@@ -189,9 +190,9 @@ def _app(index: int, r: AppResult, rules: dict[str, RuleInfo], lang: str) -> str
         return _error_app(index, r, lang)
     parts = [_banner(r, lang)]
     if not r.facts.assessable:
-        reasons = "; ".join(r.facts.assessability)
-        parts.append(f'<div class="warn"><strong>{escape(text("report.not_assessable_title", lang))}</strong>: '
-                     f"{h(text('not_assessable', lang, reasons=reasons))}</div>")
+        reasons = text("list.sep", lang).join(story.assessability_reasons(r.facts, lang))
+        parts.append(f'<div class="warn"><strong>{escape(text("report.not_assessable_title", lang))}</strong>'
+                     f'{escape(text("label.sep", lang))}{h(text("not_assessable.body", lang, reasons=reasons))}</div>')
     parts += [_section("report.reads", _reads(r, lang), lang),
               _section("report.people", "".join(f"<p>{escape(x)}</p>" for x in story.people_lines(r, lang)), lang),
               _section("report.todo", _ul(escape(x) for x in story.todo_lines(r, lang)), lang),

@@ -69,7 +69,7 @@ def _summary(report: Report, lang: str) -> list[str]:
 def _evidence(e: Evidence, lang: str) -> list[str]:
     where = f" @ {md_code(e.location)}" if e.location else ""
     origin = f" ({md_text(e.origin.sdk)})" if e.origin and e.origin.sdk else ""
-    lines = [f"  - {md_text(name('kind', e.kind, lang))}: {md_code(e.value)}{where}{origin}"]
+    lines = [f"  - {md_text(name('kind', e.kind, lang))}: {md_code(story.evidence_value(e, lang))}{where}{origin}"]
     lines += [f"    {i}. {md_code(step)}" for i, step in enumerate(e.path, 1)]
     return lines
 
@@ -86,8 +86,8 @@ def _finding(f: Finding, lang: str) -> list[str]:
 
 def _policy(v: PolicyVerdict, lang: str) -> list[str]:
     lines = [f"- **{md_text(v.policy)}**: {story.policy_word(v.verdict, lang)}"]
-    lines += [f"  - {md_text(x.requirement)}: {md_text(x.text)}" for x in v.violations]
-    lines += [f"  - {md_text(reason)}" for reason in v.reasons]
+    lines += [f"  - {md_text(x.requirement)}{text('label.sep', lang)}{md_text(x.text_in(lang))}" for x in v.violations]
+    lines += [f"  - {md_text(reason)}" for reason in v.reasons_in(lang)]
     return lines
 
 
@@ -102,7 +102,7 @@ def _verdict(r: AppResult, lang: str) -> list[str]:
     lines = [f"{md_code(r.facts.manifest.package)} {md_text(story.version_of(r))} · {md_code(r.input)}", "",
              f"**{text('report.verdict', lang)}: {score}** — {story.headline(r, lang)}", ""]
     if not r.facts.assessable:
-        reasons = "; ".join(md_text(x) for x in r.facts.assessability)
+        reasons = text("list.sep", lang).join(md_text(x) for x in story.assessability_reasons(r.facts, lang))
         lines += [f"> ⚠ **{text('not_assessable', lang, reasons=reasons)}**", ""]
     return lines
 
@@ -110,7 +110,7 @@ def _verdict(r: AppResult, lang: str) -> list[str]:
 def _app(r: AppResult, lang: str) -> list[str]:
     title = f"## {md_text(story.app_name(r))}"
     if r.facts is None or r.score is None:
-        return [title, "", f"**{text('report.error', lang)}** ({md_code(r.input)}): {md_text(r.error)}", ""]
+        return [title, "", f"**{text('report.error', lang)}** ({md_code(r.input)}): {md_text(story.error_text(r, lang))}", ""]
     readers = [md_text(s) for s in readers_sentences(r, lang)] or [text("report.readers_none", lang)]
     findings = [line for f in r.findings for line in _finding(f, lang)] or [text("report.no_findings", lang)]
     lines = [title, "", *_verdict(r, lang),

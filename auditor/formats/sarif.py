@@ -16,7 +16,7 @@ from pathlib import PurePath, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-from auditor.formats import RenderOptions
+from auditor.formats import RenderOptions, story
 from auditor.formats.serialize import evidence_dict
 from auditor.i18n import text
 from auditor.model import AppResult, Evidence, Finding, PolicyVerdict, PolicyViolation, Report, RuleInfo
@@ -140,7 +140,7 @@ def _result(r: AppResult, rule_id: str, level: str, message: str, evidence: tupl
 
 def _finding_result(r: AppResult, f: Finding, index: dict[str, int], lang: str) -> dict[str, Any]:
     assert r.facts is not None
-    message = text("sarif.result", lang, title=f.title, package=r.facts.manifest.package)
+    message = text("sarif.result", lang, title=f.title_in(lang), package=r.facts.manifest.package)
     props = {"confidence": f.confidence, "points": f.points, "channel": f.channel, "severity": f.severity}
     result = _result(r, f.rule_id, _level(f.severity), message, f.evidence, index, props)
     if f.baseline_state:
@@ -155,7 +155,7 @@ def _policy_results(r: AppResult, v: PolicyVerdict, index: dict[str, int], lang:
     level = "error" if v.verdict == "violates" else "warning"
     return [_result(r, policy_rule_id(v.policy, x.requirement), level,
                     text("sarif.policy", lang, package=r.facts.manifest.package, policy=v.policy,
-                         requirement=x.requirement, text=x.text),
+                         requirement=x.requirement, text=x.text_in(lang)),
                     x.evidence, index, {"policy": v.policy, "verdict": v.verdict})
             for x in v.violations]
 
@@ -176,10 +176,10 @@ def _notifications(report: Report, lang: str) -> list[dict[str, Any]]:
     for r in report.results:
         where = [{"physicalLocation": {"artifactLocation": {"uri": artifact_uri(r.input)}}}]
         if not r.ok:
-            out.append({"level": "error", "message": {"text": f"{r.input}: {r.error}"}, "locations": where,
+            out.append({"level": "error", "message": {"text": f"{r.input}: {story.error_text(r, lang)}"}, "locations": where,
                         "descriptor": {"id": r.error_kind or "error"}})
         elif r.facts is not None and not r.facts.assessable:
-            reasons = "; ".join(r.facts.assessability)
+            reasons = text("list.sep", lang).join(story.assessability_reasons(r.facts, lang))
             out.append({"level": "warning", "message": {"text": f"{r.input}: {text('not_assessable', lang, reasons=reasons)}"},
                         "locations": where, "descriptor": {"id": "not-assessable"}})
     return out

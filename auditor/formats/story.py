@@ -7,8 +7,8 @@ text comes from auditor.i18n; the functions return raw strings and each format e
 
 from __future__ import annotations
 
-from auditor.i18n import text
-from auditor.model import BANDS, CHANNELS, AppFacts, AppResult, ChannelState, Finding, level_rank
+from auditor.i18n import localize, name, text
+from auditor.model import BANDS, CHANNELS, AppFacts, AppResult, ChannelState, Evidence, Finding, level_rank
 
 URGENT_BAND = "high"
 """From this band up, the advice is not to install the app at all."""
@@ -93,6 +93,27 @@ def score_line(r: AppResult, lang: str) -> str:
     if r.score.band == "none":
         return text("report.score_none", lang, score=r.score.value)
     return text("report.score", lang, band=text(f"band.{r.score.band}", lang), score=r.score.value)
+
+
+def error_text(r: AppResult, lang: str) -> str:
+    """Why an input could not be analysed: the one-line reason, led by its kind in `lang`.
+
+    The reason itself is technical detail from the reader that failed (offsets, entry names), kept
+    as it is so it can be searched for; in English it is the whole message.
+    """
+    if lang == "en" or not r.error_kind:
+        return r.error or ""
+    return text("error.localized", lang, kind=name("error_kind", r.error_kind, lang), detail=r.error or "")
+
+
+def assessability_reasons(facts: AppFacts, lang: str) -> list[str]:
+    """Why the app is not fully assessable, each reason in `lang`."""
+    return [localize(reason, lang) for reason in facts.assessability]
+
+
+def evidence_value(e: Evidence, lang: str) -> str:
+    """An evidence item's value; the tool's own sentences (not-assessable reasons) in `lang`."""
+    return localize(e.value, lang) if e.kind == "not_assessable" else e.value
 
 
 def severity_confidence(f: Finding, lang: str) -> str:

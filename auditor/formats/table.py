@@ -109,14 +109,15 @@ def readers_sentences(r: AppResult, lang: str) -> list[str]:
 def _details(r: AppResult, lang: str) -> list[str]:
     lines = [f"  {s}" for s in readers_sentences(r, lang)]
     if r.facts is not None and not r.facts.assessable:
-        lines.append("  " + text("not_assessable", lang, reasons="; ".join(map(terminal_safe, r.facts.assessability))))
+        reasons = text("list.sep", lang).join(map(terminal_safe, story.assessability_reasons(r.facts, lang)))
+        lines.append("  " + text("not_assessable", lang, reasons=reasons))
     for f in r.findings:
         lines.append("  " + story.finding_line(f, lang, terminal_safe(f.title_in(lang))))
         for e in f.evidence[:MAX_EVIDENCE_SHOWN]:
             where = f" @ {terminal_safe(e.location)}" if e.location else ""
             split = f" [split {terminal_safe(e.split)}]" if e.split else ""
             origin = f" ({terminal_safe(e.origin.sdk)})" if e.origin and e.origin.sdk else ""
-            line = text("evidence.line", lang, kind=name("kind", e.kind, lang), value=terminal_safe(e.value))
+            line = text("evidence.line", lang, kind=name("kind", e.kind, lang), value=terminal_safe(story.evidence_value(e, lang)))
             lines.append(f"      {line}{where}{split}{origin}")
             for step in e.path[1:]:
                 lines.append(f"          -> {terminal_safe(step)}")
@@ -124,7 +125,8 @@ def _details(r: AppResult, lang: str) -> list[str]:
             lines.append(f"      ... +{len(f.evidence) - MAX_EVIDENCE_SHOWN}")
     for verdict in r.policies:
         broken = ", ".join(v.requirement for v in verdict.violations)
-        lines.append(f"  {text('col.policies', lang)} {verdict.policy}: {verdict.verdict}" + (f" ({broken})" if broken else ""))
+        word = story.policy_word(verdict.verdict, lang)
+        lines.append(f"  {text('col.policies', lang)} {verdict.policy}: {word}" + (f" ({broken})" if broken else ""))
     return lines
 
 
@@ -143,7 +145,7 @@ def legend(results: tuple[AppResult, ...], lang: str) -> list[str]:
 
 def error_lines(results: tuple[AppResult, ...], lang: str, width: int) -> list[str]:
     """'input: reason' for each input that could not be analysed, cut to the width."""
-    return [clip(f"{text('error.prefix', lang)}: {terminal_safe(r.input)}: {terminal_safe(r.error)}", width)
+    return [clip(f"{text('error.prefix', lang)}: {terminal_safe(r.input)}: {terminal_safe(story.error_text(r, lang))}", width)
             for r in results if r.facts is None]
 
 

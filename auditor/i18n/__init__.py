@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
@@ -31,3 +32,36 @@ def name(group: str, value: str, lang: str = "en") -> str:
     """
     key = f"{group}.{value}"
     return text(key, lang) if key in _table("en") else value
+
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+LOCALIZED_GROUPS = ("reason.",)
+"""Keys whose English text is also data (the JSON contract keeps assessability reasons in English),
+so a report in another language recognises the English sentence and says it in that language."""
+
+
+@cache
+def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    out = []
+    for key, template in _table("en").items():
+        if key.startswith(LOCALIZED_GROUPS):
+            parts = _PLACEHOLDER.split(template)  # literal, name, literal, name, ..., literal
+            regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts))
+            out.append((key, re.compile(f"^{regex}$", re.DOTALL)))
+    return tuple(out)
+
+
+def localize(message: str, lang: str) -> str:
+    """`message`, an English sentence made from a `reason.*` template, said in `lang`.
+
+    Placeholder values stay as they are (they are app data or technical detail) except `channel`,
+    which is named in `lang`. A sentence no template made is returned unchanged.
+    """
+    if lang == "en":
+        return message
+    for key, pattern in _patterns():
+        match = pattern.match(message)
+        if match:
+            values = {k: name("channel", v, lang) if k == "channel" else v for k, v in match.groupdict().items()}
+            return text(key, lang, **values)
+    return message

@@ -89,7 +89,7 @@ def row(r: AppResult, policies: tuple[str, ...], lang: str) -> list[Cell]:
     if r.facts is None or r.score is None:
         empty: Cell = ("", None)
         return [(r.input, None), *[empty] * (3 + len(CHANNELS)),  # package, version, channels, score
-                (text("error.prefix", lang), "band-error"), *[empty] * len(policies), (r.error or "", None)]
+                (text("error.prefix", lang), "band-error"), *[empty] * len(policies), (story.error_text(r, lang), None)]
     verdicts = {v.policy: v.verdict for v in r.policies}
     states = [r.facts.channels[c] for c in CHANNELS]
     return [(story.app_name(r), None), (r.facts.manifest.package, None), (story.version_of(r), None),
