@@ -26,6 +26,7 @@ from auditor.formats import csv as csv_format
 from auditor.formats import html as html_format
 from auditor.formats import markdown as md_format
 from auditor.formats import sarif as sarif_format
+from auditor.formats.safe import FORMULA_TRIGGERS
 from auditor.model import AppResult, Report
 from auditor.reports.scan import scan_report
 from auditor.ruleset.ruleset import RuleSet
@@ -246,17 +247,19 @@ def test_csv_neutralises_formula_labels(report: Report) -> None:
     # Starts with '<': no spreadsheet runs it, so it is kept as it is (quoted by the csv module).
     assert rows["com.cea.fixture.hostilelabel"]["label"] == HOSTILE_LABEL
     for row in rows.values():
-        assert not any(cell.startswith(csv_format.FORMULA_STARTS) for cell in row.values())
+        assert not any(cell.lstrip()[:1] in FORMULA_TRIGGERS for cell in row.values())
 
 
-@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
-def test_csv_quotes_every_formula_start_in_app_strings(report: Report, start: str) -> None:
+@pytest.mark.parametrize(("start", "shown"), [("=", "'="), ("+", "'+"), ("-", "'-"), ("@", "'@"), (" =", "' ="),
+                                              ("\t", "\\x09"), ("\r", "\\x0d")])
+def test_csv_quotes_every_formula_start_in_app_strings(report: Report, start: str, shown: str) -> None:
+    """A formula start gets a quote; a leading tab or CR is shown as an escape, which no spreadsheet runs."""
     base = result(report, "apk/hostile_label.apk")
     assert base.facts is not None
     manifest = replace(base.facts.manifest, label=f"{start}cmd|' /C calc'!A0", package=f"{start}evil.package")
     hostile = replace(base, facts=replace(base.facts, manifest=manifest))
     row = csv_rows(replace(report, results=(hostile,)))[0]
-    assert row["label"] == f"'{start}cmd|' /C calc'!A0" and row["package"] == f"'{start}evil.package"
+    assert row["label"] == f"{shown}cmd|' /C calc'!A0" and row["package"] == f"{shown}evil.package"
 
 
 def test_csv_columns_and_values(report: Report) -> None:

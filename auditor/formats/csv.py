@@ -1,9 +1,11 @@
 """`--format csv`: one row per app, for spreadsheets and quick filtering.
 
 Columns are taken from the JSON contract (serialize.app_dict), so names and values mean the same
-as in `-f json`. A CSV is opened in spreadsheets, where a cell starting with =, +, -, @, tab or
-carriage return runs as a formula; labels and package names come from the APK, so every cell that
-starts like that gets a leading single quote (OWASP, "CSV Injection").
+as in `-f json`. CSV files are opened in spreadsheets and printed to terminals, and labels, package
+names and file names come from the APK or its owner, so every cell goes through the shared policy
+of auditor.formats.safe: control characters, escape sequences and bidi overrides become visible
+escapes, and a cell that could start a formula (=, +, -, @, also after blanks or in full-width
+form) gets a leading single quote (OWASP, "CSV Injection").
 """
 
 from __future__ import annotations
@@ -13,10 +15,9 @@ import io
 from typing import Any
 
 from auditor.formats import RenderOptions
+from auditor.formats.safe import neutralise, visible
 from auditor.formats.serialize import app_dict
 from auditor.model import CHANNELS, AppResult, Report
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 PLAIN_COLUMNS = ("input", "status", "error", "package", "label", "version_name", "version_code", "sha256", "container")
 COLUMNS: tuple[str, ...] = (
@@ -25,11 +26,6 @@ COLUMNS: tuple[str, ...] = (
     *(f"{c}_undeclared" for c in CHANNELS),
     "score", "band", "assessable", "sdks", "policies", "findings",
 )
-
-
-def neutralise(cell: str) -> str:
-    """`cell` made inert for spreadsheets: a leading quote when it could start a formula."""
-    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
 
 
 def _cell(value: Any) -> str:
@@ -41,7 +37,7 @@ def _cell(value: Any) -> str:
 
 
 def row(r: AppResult) -> list[str]:
-    """The CSV row of one result, every cell neutralised."""
+    """The CSV row of one result, every cell made visible and neutralised."""
     app = app_dict(r)
     channels = app["channels"]
     values: list[Any] = [app[k] for k in PLAIN_COLUMNS]
@@ -51,7 +47,7 @@ def row(r: AppResult) -> list[str]:
                ";".join(s["name"] for s in app["sdks"]),
                ";".join(f"{p['policy']}:{p['verdict']}" for p in app["policies"]),
                ";".join(f["rule_id"] for f in app["findings"])]
-    return [neutralise(_cell(v)) for v in values]
+    return [neutralise(visible(_cell(v))) for v in values]
 
 
 def render(report: Report, options: RenderOptions) -> str:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 from auditor.formats import RenderOptions
+from auditor.formats.safe import dumps
 from auditor.formats.serialize import report_dict
 from auditor.model import Report
 
 
 def render(report: Report, options: RenderOptions) -> str:
-    return json.dumps(report_dict(report), ensure_ascii=False, indent=2) + "\n"
+    return dumps(report_dict(report), indent=2) + "\n"

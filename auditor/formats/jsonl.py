@@ -5,15 +5,14 @@ Each line carries the tool version and rules digest, so lines from different run
 
 from __future__ import annotations
 
-import json
-
 from auditor.formats import RenderOptions
+from auditor.formats.safe import dumps
 from auditor.formats.serialize import app_dict, report_header
 from auditor.model import AppResult, Report
 
 
 def line(result: AppResult, header: dict[str, object]) -> str:
-    return json.dumps({**header, **app_dict(result)}, ensure_ascii=False, sort_keys=False) + "\n"
+    return dumps({**header, **app_dict(result)}) + "\n"
 
 
 def render(report: Report, options: RenderOptions) -> str:

@@ -10,13 +10,14 @@ about an app. The output validates against the OASIS schema (tests/schemas/).
 from __future__ import annotations
 
 import hashlib
-import json
+import os
 from importlib import metadata
 from pathlib import PurePath, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
 from auditor.formats import RenderOptions, story
+from auditor.formats.safe import dumps
 from auditor.formats.serialize import evidence_dict
 from auditor.i18n import text
 from auditor.model import AppResult, Evidence, Finding, PolicyVerdict, PolicyViolation, Report, RuleInfo
@@ -49,11 +50,12 @@ def information_uri() -> str | None:
 
 def artifact_uri(path: str) -> str:
     """The input path as given, as a URI reference: relative paths stay relative (GitHub resolves them
-    against the repository), absolute ones become file: URIs, and unsafe characters are %-encoded."""
+    against the repository), absolute ones become file: URIs, and unsafe characters are %-encoded.
+    The bytes of the name are encoded, so a name that is not UTF-8 keeps every byte (%FF)."""
     pure = PurePath(path)
     if pure.is_absolute():
-        return "file://" + quote(pure.as_posix())
-    return quote(PurePosixPath(*pure.parts).as_posix())
+        return "file://" + quote(os.fsencode(pure.as_posix()))
+    return quote(os.fsencode(PurePosixPath(*pure.parts).as_posix()))
 
 
 def _level(severity: str) -> str:
@@ -209,4 +211,4 @@ def sarif_log(report: Report, lang: str = "en") -> dict[str, Any]:
 
 
 def render(report: Report, options: RenderOptions) -> str:
-    return json.dumps(sarif_log(report, options.lang), ensure_ascii=False, indent=2) + "\n"
+    return dumps(sarif_log(report, options.lang), indent=2) + "\n"

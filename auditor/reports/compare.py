@@ -9,7 +9,6 @@ and a regression between two versions is read across adjacent rows.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TypeVar
@@ -22,7 +21,7 @@ from auditor.formats import html as html_format
 from auditor.formats import jsonl as jsonl_format
 from auditor.formats import markdown as md_format
 from auditor.formats import sarif as sarif_format
-from auditor.formats.safe import terminal_safe
+from auditor.formats.safe import dumps, terminal_safe
 from auditor.formats.serialize import app_dict, report_header
 from auditor.i18n import text
 from auditor.model import CHANNELS, AppResult, Report
@@ -121,7 +120,7 @@ def _json(report: Report, lang: str) -> str:
             "policies": [{"policy": t.policy, "violates": t.violates, "cannot-tell": t.cannot_tell,
                           "complies": t.complies, "total": t.total} for t in tally(report.results)],
             "apps": [app_dict(r) for r in report.results]}
-    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    return dumps(data, indent=2) + "\n"
 
 
 def _markdown(report: Report, lang: str) -> str:

@@ -8,14 +8,13 @@ Fields are read through serialize.app_dict so names match the JSON contract.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from auditor.formats import story
 from auditor.formats.markdown import md_code, md_text
-from auditor.formats.safe import terminal_safe
+from auditor.formats.safe import dumps, terminal_safe
 from auditor.formats.serialize import SCHEMA_VERSION, app_dict
 from auditor.i18n import text
 from auditor.model import CHANNELS, AppResult, Finding, level_rank
@@ -174,5 +173,5 @@ def render_markdown(d: AppDiff, lang: str) -> str:
 def render(d: AppDiff, fmt: str, lang: str) -> str:
     """The diff in `fmt` (one of FORMATS)."""
     if fmt == "json":
-        return json.dumps(to_dict(d), ensure_ascii=False, indent=2) + "\n"
+        return dumps(to_dict(d), indent=2) + "\n"
     return render_markdown(d, lang) if fmt == "markdown" else render_table(d, lang)
