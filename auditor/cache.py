@@ -7,11 +7,11 @@ is stored under
 
     (sha256 of the file, rules digest, tool version, settings)
 
-and reused on a hit, with `input` set to the path of the current run. One wrinkle: the pipeline
-puts the file's base name into some results (error messages and anomalies say "foo.apk: ...").
-Such a result is stored under its base name as well and only reused for a file of that name, so a
-renamed copy is analysed again rather than reported under a name it does not have; results that do
-not mention the name (nearly all) are stored with an empty name and reused whatever the file is called.
+and reused on a hit, with `input` set to the path of the current run. This is only right because
+the pipeline never puts the file's name into a result (a plain APK's piece has no name, and
+messages say "AndroidManifest.xml is ...", not "foo.apk: ..."): a copy under another name gets
+the same result, and no message names a file other than the one reported. The table's `name`
+column is a leftover of an older scheme and is always empty.
 
 Storage is one SQLite file (stdlib sqlite3) in WAL mode: readers never block the writer, several
 auditor processes may share it (each waits up to `BUSY_TIMEOUT` seconds for a lock), and every
@@ -201,17 +201,17 @@ class ResultCache:
 
         Pass `path`, the path this run was given: the value may have been stored from another
         path, and reports must name the file as given, so `input` is set to it. Without `path`,
-        `input` is "" (the caller must replace it) and only name-independent entries can hit.
+        `input` is "" (the caller must replace it). The path itself never reaches the database,
+        so a file name that is not UTF-8 (it cannot be stored as SQLite text) costs nothing.
         `elapsed` stays the time the original analysis took, so reports stay identical.
         """
         conn = self._connection()
         if conn is None:
             return None
-        names = ("", os.path.basename(path) if path else "")
         try:
-            row = conn.execute("SELECT name, result FROM results WHERE sha256=? AND name IN (?, ?) AND rules_digest=? "
+            row = conn.execute("SELECT name, result FROM results WHERE sha256=? AND name='' AND rules_digest=? "
                                "AND tool_version=? AND settings=? LIMIT 1",
-                               (sha256, *names, key.rules_digest, key.tool_version, key.settings)).fetchone()
+                               (sha256, key.rules_digest, key.tool_version, key.settings)).fetchone()
         except sqlite3.Error as exc:
             self._fail("read", exc)
             return None
@@ -237,13 +237,10 @@ class ResultCache:
         if conn is None:
             return
         assert result.sha256 is not None
-        stored = replace(result, input="")
-        base = os.path.basename(result.input)
-        name = base if base and base in repr(stored) else ""
-        blob = pickle.dumps(stored, protocol=pickle.HIGHEST_PROTOCOL)
+        blob = pickle.dumps(replace(result, input=""), protocol=pickle.HIGHEST_PROTOCOL)
         try:
             conn.execute("INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?)",
-                         (result.sha256, name, key.rules_digest, key.tool_version, key.settings, blob, time.time()))
+                         (result.sha256, "", key.rules_digest, key.tool_version, key.settings, blob, time.time()))
         except sqlite3.Error as exc:
             self._fail("write", exc)
 

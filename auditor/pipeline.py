@@ -41,7 +41,7 @@ def extract_facts(opened: OpenedInput, rules: RuleSet, limits: Limits) -> AppFac
     archives = [opened.outer, *(p.archive for p in opened.pieces if p.archive is not opened.outer)]
     anomalies = tuple(dict.fromkeys(
         [Evidence("anti_analysis", f"{a.kind}: {a.detail}") for archive in archives for a in archive.anomalies]
-        + [Evidence("anti_analysis", f"{m.piece}: {text}") for m in manifests for text in m.anomalies]))
+        + [Evidence("anti_analysis", f"{m.piece}: {text}" if m.piece else text) for m in manifests for text in m.anomalies]))
     base_present = any(m.split is None for m in manifests)
     facts = assemble(manifest, code, rules, anomalies, any(m.has_code for m in manifests), base_present)
     lending = lending_signals(rules.lending, manifest.label, manifest.package, code.sdks, opened.pieces, units)
@@ -64,7 +64,7 @@ def audit_path(path: str, rules: RuleSet, limits: Limits, policy_ids: tuple[str,
     try:
         data = _read(path, limits)
         sha256 = hashlib.sha256(data).hexdigest()
-        opened = open_input(data, os.path.basename(path), limits)
+        opened = open_input(data, limits)
         container = opened.container
         facts = extract_facts(opened, rules, limits)
         findings = evaluate(facts, rules)

@@ -125,12 +125,24 @@ def test_scheduler_address_and_relative_paths(client: Any, task: Task, local_res
         assert summary(results[rel])[1:] == summary(local_results[path])[1:], rel
 
 
-def test_read_bytes_keeps_base_name_for_messages(client: Any, task: Task, local_results: dict[str, AppResult]) -> None:
-    """Error messages name the file ("pe32.apk: ..."); a shipped copy must not change them."""
+def test_read_bytes_gives_the_same_error_message(client: Any, task: Task, local_results: dict[str, AppResult]) -> None:
+    """A shipped copy is written under another name on the worker; the message must not change."""
     path = str(FIXTURES / "bad" / "pe32.apk")
     (result,) = DaskExecutor(client=client, read_bytes=True).run([path], task)
     assert result.input == path
     assert result.error == local_results[path].error
+
+
+@pytest.mark.parametrize("read_bytes", [False, True], ids=["shared-path", "read-bytes"])
+def test_hostile_file_names_go_through_the_cluster(client: Any, task: Task, tmp_path: Path, read_bytes: bool) -> None:
+    """Names that are not UTF-8, or hold a newline or a backslash, travel to the workers and back unchanged."""
+    source = FIXTURES / "apk" / "contacts_upload.apk"
+    paths = [str(tmp_path / name) for name in (os.fsdecode(b"\xe4\xb8\xad\xff.apk"), "new\nline.apk", "back\\slash.apk")]
+    for path in paths:
+        Path(path).write_bytes(source.read_bytes())
+    expected = {r.input: summary(r) for r in LocalExecutor(1).run(paths, task)}
+    results = {r.input: summary(r) for r in DaskExecutor(client=client, read_bytes=read_bytes).run(paths, task)}
+    assert results == expected and {s[1] for s in results.values()} == {"ok"}
 
 
 def test_unreadable_file_with_read_bytes_gives_local_error(client: Any, task: Task, tmp_path: Path) -> None:

@@ -5,7 +5,6 @@ independently by walking every instruction of every method with androguard, and 
 from __future__ import annotations
 
 import zipfile
-from pathlib import Path
 
 import pytest
 
@@ -58,7 +57,7 @@ def _slow_refs(dex_bytes: bytes, rules: RuleSet) -> set[tuple[str, str]]:
 @pytest.mark.parametrize("fixture", FIXTURE_FILES)
 def test_fast_path_finds_what_androguard_finds(rules: RuleSet, fixture: str) -> None:
     data = (FIXTURES / fixture).read_bytes()
-    opened = open_input(data, Path(fixture).name, Limits())
+    opened = open_input(data, Limits())
     pieces = [(p, read_piece_manifest(p, rules).split) for p in opened.pieces]
     units, unreadable = load_units(pieces, Limits())
     scan = CodeScan(units, unreadable, rules)

@@ -20,7 +20,11 @@ MANIFEST = "AndroidManifest.xml"
 
 @dataclass(frozen=True)
 class ApkPiece:
-    """One APK of an app: `name` is its path in the bundle (or the file name), `data` its bytes."""
+    """One APK of an app: `name` is its path in the bundle ("" for a plain APK), `data` its bytes.
+
+    A plain APK is deliberately not named after its file: a result must depend on the bytes
+    alone, so that the result cache can serve it for a copy under any name (the report names the
+    input anyway)."""
 
     name: str
     data: bytes
@@ -36,14 +40,14 @@ class OpenedInput:
     outer: ZipArchive
 
 
-def open_input(data: bytes, file_name: str, limits: Limits) -> OpenedInput:
-    """Identify the container of `data` and open every APK in it."""
+def open_input(data: bytes, limits: Limits) -> OpenedInput:
+    """Identify the container of `data` and open every APK in it (from its bytes, never its name)."""
     if len(data) < 22 or b"PK\x05\x06" not in data[-65557:]:
         raise NotAnAndroidPackage(f"not an Android package ({describe_non_zip(data)})")
-    archive = ZipArchive.from_bytes(data, limits, label=file_name)
+    archive = ZipArchive.from_bytes(data, limits)
     names = archive.names()
     if MANIFEST in names:
-        return OpenedInput("apk", (ApkPiece(file_name, data, archive),), archive)
+        return OpenedInput("apk", (ApkPiece("", data, archive),), archive)
     layout = next((layout for layout in LAYOUTS if layout.matches(names)), None)
     if layout is None:
         raise NotAnAndroidPackage(f"not an Android package ({_describe_zip(names)})")

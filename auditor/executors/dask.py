@@ -168,15 +168,15 @@ def _audit_on_worker(path: str, source: str | bytes, task: Task) -> AppResult:
     `source` is either the absolute path of the file on a shared file system (the client
     resolves relative paths against *its* working directory, which a worker started elsewhere
     does not share), or the file's bytes, shipped by the client. Bytes go to a private temporary
-    folder under the *same base name*, because the pipeline uses the base name (container type,
-    messages such as "foo.apk: ..."). Either way `input` is set back to `path`, so the result
-    equals what a local run produces.
+    file under a fixed name: a result never depends on the file's name, and the worker's file
+    system need not accept the client's (a name that is not UTF-8, or too long). Either way
+    `input` is set back to `path`, so the result equals what a local run produces.
     """
     _prepare_worker()
     if isinstance(source, str):
         return replace(_audit_in_child(source, task), input=path)
     with tempfile.TemporaryDirectory(prefix="auditor-") as folder:
-        local = os.path.join(folder, os.path.basename(path) or "input")
+        local = os.path.join(folder, "input")
         with open(local, "wb") as handle:
             handle.write(source)
         del source

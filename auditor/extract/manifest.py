@@ -106,6 +106,7 @@ def _parse_xml(raw: bytes, piece: str) -> tuple[Any, tuple[str, ...]]:
 
     quiet_androguard()
     anomalies: tuple[str, ...] = ()
+    where = f"{piece}: " if piece else ""  # a plain APK's piece has no name
     try:
         try:
             root = _printer_root(raw)
@@ -114,9 +115,9 @@ def _parse_xml(raw: bytes, piece: str) -> tuple[Any, tuple[str, ...]]:
                 root = _printer_root(raw)
             anomalies = ("manifest string pool has unterminated strings (read as empty, as Android does)",)
     except Exception as exc:  # androguard raises many types on malformed AXML
-        raise CorruptArchive(f"{piece}: AndroidManifest.xml is not valid binary XML ({type(exc).__name__})") from exc
+        raise CorruptArchive(f"{where}AndroidManifest.xml is not valid binary XML ({type(exc).__name__})") from exc
     if root is None or root.tag != "manifest":
-        raise CorruptArchive(f"{piece}: AndroidManifest.xml is not valid binary XML")
+        raise CorruptArchive(f"{where}AndroidManifest.xml is not valid binary XML")
     return root, anomalies
 
 
