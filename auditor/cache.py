@@ -60,9 +60,10 @@ DETERMINISTIC_ERRORS = frozenset({"not-an-android-package", "corrupt-archive"})
 """Error kinds that depend only on the file's bytes (and the key's settings), so they are cached."""
 
 CACHEABLE_LIMITS = ("--max-unpacked", "--max-ratio", "--max-entries", "--max-dex", "--max-nesting")
-"""A limit-exceeded error is cached only when it names one of these size/structure limits: they are
-part of the key's settings, so the same file hits the same limit again. Timeouts (--timeout) and
-memory (--max-memory) depend on the machine and its load, and are never cached."""
+"""A limit-exceeded error is cached only when its `limit` is one of these size/structure limits:
+they are part of the key's settings, so the same file hits the same limit again. Timeouts
+(--timeout), memory (--max-memory) and other resources depend on the machine and its load, and
+are never cached; neither is a limit-exceeded result that does not say which limit it hit."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
@@ -136,9 +137,11 @@ def settings_string(policy_ids: tuple[str, ...], limits: Limits) -> str:
 
     Policies add verdicts to a result, and the size/structure limits decide whether a file is
     refused or a dex is skipped. The timeout and memory limit are left out on purpose: they only
-    cause transient errors, which are never cached, so they must not split the cache.
+    cause transient errors, which are never cached, so they must not split the cache (the memory
+    limit's one deterministic effect, lowering the unpack budget, is in `budget`).
     """
-    return (f"policies={','.join(sorted(policy_ids))};unpacked={limits.max_unpacked_bytes};ratio={limits.max_ratio};"
+    return (f"policies={','.join(sorted(policy_ids))};unpacked={limits.max_unpacked_bytes};"
+            f"budget={limits.unpack_budget};ratio={limits.max_ratio};"
             f"entries={limits.max_entries};dex={limits.max_dex_bytes};nesting={limits.max_nesting}")
 
 
@@ -177,7 +180,7 @@ def cacheable(result: AppResult) -> bool:
         return True
     if result.error_kind in DETERMINISTIC_ERRORS:
         return True
-    return result.error_kind == "limit-exceeded" and any(flag in (result.error or "") for flag in CACHEABLE_LIMITS)
+    return result.error_kind == "limit-exceeded" and result.limit in CACHEABLE_LIMITS
 
 
 class ResultCache:

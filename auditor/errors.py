@@ -26,7 +26,17 @@ class CorruptArchive(AuditorError):
 
 
 class LimitExceeded(AuditorError):
+    """A resource limit stopped the analysis; `limit` names the option that sets it ("--max-dex").
+
+    Whether the result may be cached depends on which limit it was (auditor.cache), so the limit
+    travels as data and is never parsed back out of the message, which can quote entry names.
+    """
+
     kind = "limit-exceeded"
+
+    def __init__(self, message: str, limit: str | None = None) -> None:
+        super().__init__(message)
+        self.limit = limit
 
 
 class RuleError(AuditorError):

@@ -277,6 +277,9 @@ class AppResult:
     policies: tuple[PolicyVerdict, ...] = ()
     elapsed: float = 0.0
     app_kind: AppKind | None = None
+    limit: str | None = None
+    """For error_kind "limit-exceeded": the option whose limit was hit ("--max-unpacked",
+    "--timeout"), which decides whether the result may be cached."""
 
     @property
     def ok(self) -> bool:

@@ -7,6 +7,7 @@ one-line reason; unexpected ones too (as "internal-error"), unless `debug` asks 
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import time
@@ -48,10 +49,16 @@ def extract_facts(opened: OpenedInput, rules: RuleSet, limits: Limits) -> AppFac
     return replace(facts, lending=lending)
 
 
+RESOURCE_ERRNOS = {errno.ENOMEM: "--max-memory", errno.EMFILE: "open files per process, ulimit -n",
+                   errno.ENFILE: "open files on the system"}
+"""OS errors that say a resource ran out, not that the file is bad: transient, never cached."""
+
+
 def _read(path: str, limits: Limits) -> bytes:
     size = os.path.getsize(path)
     if size > limits.max_unpacked_bytes:
-        raise LimitExceeded(f"file is {size} bytes, over the {limits.max_unpacked_bytes} byte limit (--max-unpacked)")
+        raise LimitExceeded(f"file is {size} bytes, over the {limits.max_unpacked_bytes} byte limit (--max-unpacked)",
+                            "--max-unpacked")
     with open(path, "rb") as handle:
         return handle.read()
 
@@ -74,11 +81,15 @@ def audit_path(path: str, rules: RuleSet, limits: Limits, policy_ids: tuple[str,
                          policies=judge_policies(facts, rules, policy_ids, kind),
                          elapsed=time.perf_counter() - started, app_kind=kind)
     except AuditorError as exc:
-        return _error(path, sha256, container, exc.kind, exc.message, started)
+        return _error(path, sha256, container, exc.kind, exc.message, started, getattr(exc, "limit", None))
     except OSError as exc:
+        if exc.errno in RESOURCE_ERRNOS:
+            limit = RESOURCE_ERRNOS[exc.errno]
+            return _error(path, sha256, container, "limit-exceeded", f"{exc.strerror} (limit {limit})", started, limit)
         return _error(path, sha256, container, "unreadable-file", f"cannot read file ({exc.strerror or exc})", started)
     except MemoryError:
-        return _error(path, sha256, container, "limit-exceeded", "ran out of memory (limit --max-memory)", started)
+        return _error(path, sha256, container, "limit-exceeded", "ran out of memory (limit --max-memory)", started,
+                      "--max-memory")
     except Exception as exc:
         if debug:
             raise
@@ -87,7 +98,8 @@ def audit_path(path: str, rules: RuleSet, limits: Limits, policy_ids: tuple[str,
                       f"internal error ({type(exc).__name__}: {detail}); rerun with --debug for the traceback", started)
 
 
-def _error(path: str, sha256: str | None, container: str | None, kind: str, message: str, started: float) -> AppResult:
+def _error(path: str, sha256: str | None, container: str | None, kind: str, message: str, started: float,
+           limit: str | None = None) -> AppResult:
     one_line = " ".join(message.split())
-    return AppResult(path, sha256, container, "error", error=one_line, error_kind=kind,
+    return AppResult(path, sha256, container, "error", error=one_line, error_kind=kind, limit=limit,
                      elapsed=time.perf_counter() - started)

@@ -63,15 +63,21 @@ def _bomb(manifest: bytes, gib: int = 1) -> bytes:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("AndroidManifest.xml", manifest)
         archive.writestr("classes.dex", stream)
-    data = bytearray(buffer.getvalue())
+    return deflated_with_size(buffer.getvalue(), b"classes.dex", (1 << 30) * gib - 1)
+
+
+def deflated_with_size(apk: bytes, name: bytes, size: int) -> bytes:
+    """`apk` with entry `name` (stored, holding a raw deflate stream) relabelled in both headers
+    as deflated and `size` bytes long, so a bomb can claim any size."""
+    data = bytearray(apk)
     for signature, name_len_at, name_at, method_at, size_at in ((b"PK\x03\x04", 26, 30, 8, 22),
                                                                 (b"PK\x01\x02", 28, 46, 10, 24)):
         pos = data.find(signature)
         while pos >= 0:
             length = int.from_bytes(data[pos + name_len_at:pos + name_len_at + 2], "little")
-            if data[pos + name_at:pos + name_at + length] == b"classes.dex":
+            if data[pos + name_at:pos + name_at + length] == name:
                 data[pos + method_at:pos + method_at + 2] = (8).to_bytes(2, "little")
-                data[pos + size_at:pos + size_at + 4] = ((1 << 30) * gib - 1).to_bytes(4, "little")
+                data[pos + size_at:pos + size_at + 4] = size.to_bytes(4, "little")
             pos = data.find(signature, pos + 4)
     return bytes(data)
 

@@ -56,7 +56,7 @@ def open_input(data: bytes, limits: Limits) -> OpenedInput:
 
 def _open_bundle(archive: ZipArchive, layout: BundleLayout, limits: Limits, depth: int) -> tuple[ApkPiece, ...]:
     if depth > limits.max_nesting:
-        raise LimitExceeded(f"bundles nested deeper than {limits.max_nesting} (limit --max-nesting)")
+        raise LimitExceeded(f"bundles nested deeper than {limits.max_nesting} (limit --max-nesting)", "--max-nesting")
     pieces = []
     for name in layout.apk_entries(archive.names()):
         data = archive.read(name)

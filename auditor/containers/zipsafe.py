@@ -45,7 +45,7 @@ import struct
 import zlib
 from dataclasses import dataclass
 
-from auditor.errors import CorruptArchive, LimitExceeded, NotAnAndroidPackage
+from auditor.errors import AuditorError, CorruptArchive, LimitExceeded, NotAnAndroidPackage
 from auditor.limits import Limits, MiB
 
 STORED = 0
@@ -79,6 +79,8 @@ _DESCRIPTOR_PATTERN = re.compile(b"PK\x07\x08")
 _EOCD_PATTERN = re.compile(b"PK\x05\x06")
 
 _RATIO_GRACE = 1 * MiB
+_Z_MEM_ERROR = -4
+"""zlib's Z_MEM_ERROR (the zlib module exports no name for it)."""
 """Output below this is never refused for its ratio: small, very repetitive files are normal."""
 _IN_CHUNK = 256 * 1024
 _OUT_CHUNK = 1 * MiB
@@ -151,16 +153,21 @@ class _Guard:
     """Which entry of which input, for messages: "base.apk: entry 'classes.dex'"."""
     cap: int
     cap_message: str
+    cap_limit: str
+    """The option behind `cap` ("--max-dex", "--max-unpacked")."""
     max_ratio: int
+
+    def over_cap(self) -> LimitExceeded:
+        return LimitExceeded(self.cap_message, self.cap_limit)
 
     def check(self, produced: int, consumed: int) -> None:
         """Refuse as soon as the output passes the cap or expands suspiciously fast."""
         if produced > self.cap:
-            raise LimitExceeded(self.cap_message)
+            raise self.over_cap()
         if produced > _RATIO_GRACE and produced > self.max_ratio * consumed:
             raise LimitExceeded(
-                f"{self.label} expands more than {self.max_ratio}x its compressed size (limit --max-ratio={self.max_ratio})"
-            )
+                f"{self.label} expands more than {self.max_ratio}x its compressed size (limit --max-ratio={self.max_ratio})",
+                "--max-ratio")
 
 
 def _stored_span(entry: ZipEntry) -> int:
@@ -228,9 +235,21 @@ def _inflate(raw: memoryview, guard: _Guard) -> tuple[bytes, bool]:
             pieces.append(piece)
             produced += len(piece)
             guard.check(produced, fed - len(inflater.unconsumed_tail))
+        return b"".join(pieces), inflater.eof
+    except MemoryError:
+        pieces.clear()
+        raise LimitExceeded(f"{guard.label}: ran out of memory after unpacking {produced} bytes (limit --max-memory)",
+                            "--max-memory") from None
     except zlib.error as error:
-        raise CorruptArchive(f"{guard.label} is not valid deflate data ({error})") from None
-    return b"".join(pieces), inflater.eof
+        raise _deflate_error(guard.label, error) from None
+
+
+def _deflate_error(label: str, error: zlib.error) -> AuditorError:
+    """zlib reports running out of memory (Z_MEM_ERROR) as a zlib.error, like bad data; that
+    must not become a corrupt-archive verdict, which would be cached."""
+    if str(error).startswith(f"Error {_Z_MEM_ERROR} "):
+        return LimitExceeded(f"{label}: zlib ran out of memory (limit --max-memory)", "--max-memory")
+    return CorruptArchive(f"{label} is not valid deflate data ({error})")
 
 
 class _Parser:
@@ -335,7 +354,8 @@ class _Parser:
 
     def _check_count(self, count: int) -> None:
         if count > self.limits.max_entries:
-            raise LimitExceeded(f"{self.where}archive has {count} entries (limit --max-entries={self.limits.max_entries})")
+            raise LimitExceeded(f"{self.where}archive has {count} entries (limit --max-entries={self.limits.max_entries})",
+                                "--max-entries")
 
     def _locate_directory(self, directory: _Directory) -> tuple[int, int] | None:
         """Find the central directory and the shift to apply to every offset. As in zipfile,
@@ -670,7 +690,7 @@ class ZipArchive:
             raise CorruptArchive(f"{self._where}entry {name!r}: {slot.problem}")
         guard = self._guard(name, max_bytes, limit_name)
         if slot.entry.uncompressed_size > guard.cap:
-            raise LimitExceeded(guard.cap_message)
+            raise guard.over_cap()
         if slot.entry.flags & FLAG_ENCRYPTED:
             data = self._decode_encrypted(slot, guard)
         else:
@@ -688,14 +708,12 @@ class ZipArchive:
     def _guard(self, name: str, max_bytes: int | None, limit_name: str) -> _Guard:
         """The tightest of the caller's ceiling and what is left of the archive's budget."""
         label = f"{self._where}entry {name!r}"
-        budget = self._limits.max_unpacked_bytes
-        remaining = max(0, budget - self.budget.used)
+        remaining = max(0, self._limits.unpack_budget - self.budget.used)
         if max_bytes is not None and max_bytes <= remaining:
-            message = f"{label} unpacks to more than {max_bytes} bytes (limit {limit_name})"
-        else:
-            message = f"{label} would take the archive past its unpacked total (limit --max-unpacked: {budget} bytes)"
-        cap = remaining if max_bytes is None else min(max_bytes, remaining)
-        return _Guard(label, cap, message, self._limits.max_ratio)
+            return _Guard(label, max_bytes, f"{label} unpacks to more than {max_bytes} bytes (limit {limit_name})",
+                          limit_name, self._limits.max_ratio)
+        message = f"{label} would take the archive past its unpacked total (limit {self._limits.unpack_budget_words()})"
+        return _Guard(label, remaining, message, "--max-unpacked", self._limits.max_ratio)
 
     def _raw(self, slot: _Slot, length: int) -> memoryview:
         return self._view[slot.data_start : slot.data_start + length]
@@ -719,7 +737,7 @@ class ZipArchive:
                 fed += len(chunk)
                 out += inflater.decompress(chunk, size - len(out))
         except zlib.error as exc:
-            raise CorruptArchive(f"{self._where}entry {entry.name!r}: {exc}") from exc
+            raise _deflate_error(f"{self._where}entry {entry.name!r}", exc) from exc
         return out
 
     def _decode(self, slot: _Slot, guard: _Guard) -> bytes:

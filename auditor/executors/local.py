@@ -120,8 +120,8 @@ class Worker:
         self._slot.stop()
 
 
-def _failure(path: str, kind: str, message: str, elapsed: float) -> AppResult:
-    return AppResult(path, None, None, "error", error=message, error_kind=kind, elapsed=elapsed)
+def _failure(path: str, kind: str, message: str, elapsed: float, limit: str | None = None) -> AppResult:
+    return AppResult(path, None, None, "error", error=message, error_kind=kind, elapsed=elapsed, limit=limit)
 
 
 class LocalExecutor:
@@ -180,5 +180,5 @@ class LocalExecutor:
                             f"analysis process died (exit code {code}); likely over --max-memory", now - started), True
         if now >= slot.deadline:
             return _failure(slot.path, "limit-exceeded",
-                            f"analysis took longer than {timeout:g} s (limit --timeout)", now - started), True
+                            f"analysis took longer than {timeout:g} s (limit --timeout)", now - started, "--timeout"), True
         return None, False

@@ -83,6 +83,8 @@ def _lenient_strings() -> Iterator[None]:
     def lenient(self: Any, offset: int) -> str:
         try:
             return str(strict(self, offset))
+        except MemoryError:
+            raise  # a resource running out is not a bad string (and must not be cached as one)
         except Exception:
             return ""
 
@@ -114,6 +116,8 @@ def _parse_xml(raw: bytes, piece: str) -> tuple[Any, tuple[str, ...]]:
             with _lenient_strings():
                 root = _printer_root(raw)
             anomalies = ("manifest string pool has unterminated strings (read as empty, as Android does)",)
+    except MemoryError:
+        raise  # not a corrupt manifest: the pipeline reports the memory limit and nothing is cached
     except Exception as exc:  # androguard raises many types on malformed AXML
         raise CorruptArchive(f"{where}AndroidManifest.xml is not valid binary XML ({type(exc).__name__})") from exc
     if root is None or root.tag != "manifest":
@@ -153,6 +157,8 @@ def _resolve_with_androguard(table: bytes, resource_id: int, label: str) -> str:
     try:
         configs = ARSCParser(table).get_resolved_res_configs(resource_id, ARSCResTableConfig.default_config())
         return str(configs[0][1]) if configs else label
+    except MemoryError:
+        raise
     except Exception:
         return label
 

@@ -77,6 +77,8 @@ def cert_fingerprints(piece: ApkPiece) -> tuple[str, ...]:
     for reader in readers:
         try:
             certs.extend(reader())
+        except MemoryError:
+            raise  # missing certificates would be cached as part of an ok result
         except Exception:
             continue
     return tuple(dict.fromkeys(hashlib.sha256(c).hexdigest() for c in certs))
