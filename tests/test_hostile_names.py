@@ -67,6 +67,7 @@ def test_every_format_survives_hostile_names_with_and_from_the_cache(fmt: str, f
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     cache_dir = tmp_path / "cache"
     monkeypatch.setenv("AUDITOR_CACHE_DIR", str(cache_dir))
+    monkeypatch.setenv("COLUMNS", "1000")  # the table shortens long paths to fit the terminal
     outputs = []
     for run in ("cold", "warm"):
         out = tmp_path / f"{run}.{fmt}"
