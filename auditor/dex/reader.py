@@ -329,6 +329,14 @@ class DexFile:
             del found[MAX_INTERFACES:]
         return found
 
+    def annotations_offset(self, type_idx: int) -> int:
+        """annotations_off of the class_def defining `type_idx` (0 when it has none or is not defined here)."""
+        for i in range(self._class_defs_size):
+            base = self._class_defs_off + 32 * i
+            if struct.unpack_from("<I", self.data, base)[0] == type_idx:
+                return int(struct.unpack_from("<I", self.data, base + 20)[0])
+        return 0
+
     # -- code ---------------------------------------------------------------------------------
 
     def _class_data_tokens(self, data_off: int, limit: int) -> tuple[int, list[bytes]] | None:
