@@ -36,6 +36,9 @@ CATALOG_SCHEMAS = {
     "dispatch.yaml": "dispatch",
     "sdks.yaml": "sdks",
     "packers.yaml": "packers",
+    "flows.yaml": "flows",
+    "channels.yaml": "channels",
+    "lifecycles.yaml": "lifecycles",
 }
 
 
@@ -50,6 +53,7 @@ class ApiEntry:
     channel: str | None = None
     sink: str | None = None
     permission: tuple[str, ...] = ()
+    produces: str = "data"
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,48 @@ class LendingCatalog:
 
 
 @dataclass(frozen=True)
+class ChannelEntry:
+    """A kind of personal data the audit reports; `scored` ones feed the contact-exposure score."""
+
+    id: str
+    title: str
+    source: str
+    title_zh: str | None = None
+    scored: bool = False
+
+
+@dataclass(frozen=True)
+class FlowCall:
+    """A library method calling app code back: `method` on the object at `target`, with `args`."""
+
+    target: str
+    method: str
+    args: tuple[str, ...]
+    result: str | None = None
+
+
+@dataclass(frozen=True)
+class FlowEntry:
+    """How data moves through one family of library methods (rules/catalog/flows.yaml)."""
+
+    id: str
+    source: str
+    methods: tuple[str, ...] = ()
+    overrides: dict[str, Any] | None = None
+    opaque: tuple[str, ...] = ()
+    flows: tuple[str, ...] = ()
+    feature: str | None = None
+    reads: dict[str, str] | None = None
+    columns: dict[str, str] | None = None
+    store: dict[str, str] | None = None
+    load: dict[str, str] | None = None
+    calls: tuple[FlowCall, ...] = ()
+    mark: str | None = None
+    sink: dict[str, Any] | None = None
+    lost: str | None = None
+
+
+@dataclass(frozen=True)
 class Rule:
     id: str
     title: str
@@ -150,6 +196,9 @@ class RuleSet:
     sdks: tuple[SdkEntry, ...]
     packers: tuple[PackerEntry, ...]
     dispatch: tuple[DispatchEntry, ...]
+    flows: tuple[FlowEntry, ...]
+    channels: tuple[ChannelEntry, ...]
+    lifecycles: tuple[DispatchEntry, ...]
     rules: tuple[Rule, ...]
     policies: dict[str, Policy]
     scoring: dict[str, Any]
@@ -203,6 +252,9 @@ def from_data(data: dict[str, Any]) -> RuleSet:
         sdks=tuple(_build(SdkEntry, e) for e in data["sdks"]),
         packers=tuple(_build(PackerEntry, e) for e in data["packers"]),
         dispatch=tuple(_build(DispatchEntry, e) for e in data["dispatch"]),
+        flows=tuple(_flow_entry(e) for e in data["flows"]),
+        channels=tuple(_build(ChannelEntry, e) for e in data["channels"]),
+        lifecycles=tuple(_build(DispatchEntry, e) for e in data["lifecycles"]),
         rules=tuple(_build(Rule, e) for e in data["rules"]),
         policies={k: _build(Policy, e) for k, e in data["policies"].items()},
         scoring=dict(data["scoring"]),
@@ -276,6 +328,16 @@ class _Collector:
             data, node, errors = load_checked(path, "exposure")
             self._keep(errors, lambda: self._add_rules(path, data, node))
 
+    def _check_channels(self) -> None:
+        """Every channel an API, permission or rule names must be declared in channels.yaml."""
+        declared = {e["id"] for e in self.catalogs["channels"]}
+        named = [("catalog/apis.yaml", e.get("channel")) for e in self.catalogs["apis"]]
+        named += [("catalog/permissions.yaml", e.get("channel")) for e in self.catalogs["permissions"]]
+        named += [(f"{r.file}:{r.line}", r.channel) for r in self.rules.values()]
+        for where, channel in named:
+            if channel and channel not in declared:
+                self.errors.append(f"{where}: channel {channel!r} is not declared in catalog/channels.yaml")
+
     def _keep(self, errors: list[str], action: Any) -> None:
         if errors:
             self.errors.extend(errors)
@@ -301,6 +363,7 @@ class _Collector:
     def build(self) -> RuleSet:
         if self.scoring is None:
             self.errors.append("scoring.yaml: missing (the built-in rules folder must have one)")
+        self._check_channels()
         if self.errors:
             raise RuleError("\n".join(self.errors))
         assert self.scoring is not None
@@ -310,12 +373,21 @@ class _Collector:
             sdks=tuple(_build(SdkEntry, e) for e in self.catalogs["sdks"]),
             packers=tuple(_build(PackerEntry, e) for e in self.catalogs["packers"]),
             dispatch=tuple(_build(DispatchEntry, e) for e in self.catalogs["dispatch"]),
+            flows=tuple(_flow_entry(e) for e in self.catalogs["flows"]),
+            channels=tuple(_build(ChannelEntry, e) for e in self.catalogs["channels"]),
+            lifecycles=tuple(_build(DispatchEntry, e) for e in self.catalogs["lifecycles"]),
             rules=tuple(sorted(self.rules.values(), key=lambda r: r.id)),
             policies=dict(sorted(self.policies.items())),
             scoring=self.scoring,
             digest="sha256:" + self.hasher.hexdigest(),
             lending=self.lending,
         )
+
+
+def _flow_entry(entry: dict[str, Any]) -> FlowEntry:
+    built: FlowEntry = _build(FlowEntry, {k: v for k, v in entry.items() if k != "calls"})
+    calls = tuple(FlowCall(c["target"], c["method"], tuple(c["args"]), c.get("result")) for c in entry.get("calls", ()))
+    return FlowEntry(**{**built.__dict__, "calls": calls})
 
 
 def load_ruleset(extra_dirs: tuple[Path, ...] = (), builtin: Path = BUILTIN_DIR) -> RuleSet:
