@@ -1,0 +1,1 @@
+"""Taint analysis over Dalvik bytecode: what an app reads, proven to reach what it sends."""

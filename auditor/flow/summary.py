@@ -1,0 +1,69 @@
+"""Method summaries: what a method does with what its parameters carry, computed once per method.
+
+A summary is computed with symbolic labels ("p", k) in the parameters, so it holds for every
+caller: the caller substitutes what it passes. This is what keeps the analysis both
+context-sensitive for data passed through helpers (a JSON helper called with contacts in one place
+and with exchange rates in another does not mix them) and cheap (each method is analysed once,
+again only when something it depends on grows).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from auditor.flow.labels import EMPTY, LabelSet
+from auditor.model import FlowStep
+
+GlobalKey = tuple[str, ...]
+"""("f", class, field name) for a field, ("s", store, key) for a store such as Intent extras."""
+
+MAX_HITS_PER_PARAM = 6
+
+
+@dataclass(frozen=True)
+class SinkHit:
+    """A sink reached from a parameter: the trace from the parameter to the sending call."""
+
+    kind: str
+    call: str
+    endpoints: frozenset[str]
+    address_params: frozenset[int]
+    steps: tuple[FlowStep, ...]
+
+
+@dataclass
+class Summary:
+    ret: LabelSet = EMPTY
+    param_out: dict[int, LabelSet] = field(default_factory=dict)
+    """Labels the method puts into the object passed at each position (list.add on a parameter)."""
+    sinks: dict[int, list[SinkHit]] = field(default_factory=dict)
+    globals_written: dict[int, set[GlobalKey]] = field(default_factory=dict)
+    """Fields and stores that receive what the parameter at each position carries."""
+
+    def add_sink(self, position: int, hit: SinkHit) -> None:
+        hits = self.sinks.setdefault(position, [])
+        if len(hits) < MAX_HITS_PER_PARAM and all((h.kind, h.call) != (hit.kind, hit.call) for h in hits):
+            hits.append(hit)
+
+    def grow(self, other: Summary) -> bool:
+        """Merge `other` into this summary (summaries only grow, so iteration ends); True if it changed."""
+        changed = False
+        if not other.ret <= self.ret:
+            self.ret |= other.ret
+            changed = True
+        for pos, labels in other.param_out.items():
+            old = self.param_out.get(pos, EMPTY)
+            if not labels <= old:
+                self.param_out[pos] = old | labels
+                changed = True
+        for pos, hits in other.sinks.items():
+            before = len(self.sinks.get(pos, ()))
+            for hit in hits:
+                self.add_sink(pos, hit)
+            changed |= len(self.sinks.get(pos, ())) != before
+        for pos, keys in other.globals_written.items():
+            old_keys = self.globals_written.setdefault(pos, set())
+            if not keys <= old_keys:
+                old_keys |= keys
+                changed = True
+        return changed
