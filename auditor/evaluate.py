@@ -22,7 +22,8 @@ def _channel(facts: AppFacts, arg: dict[str, Any]) -> Match:
     state = facts.channels[arg["name"]]
     if level_rank(state.level) < level_rank(arg["at_least"]):
         return None
-    wanted = {"declared": {"permission"}, "code": CODE_KINDS | {"path"}, "upload": {"path", "serializer"}}[arg["at_least"]]
+    wanted = {"declared": {"permission"}, "code": CODE_KINDS | {"flow", "data_taken"},
+              "upload": {"flow", "endpoint", "data_taken"}}[arg["at_least"]]
     return tuple(e for e in state.evidence if e.kind in wanted) or state.evidence
 
 
@@ -44,6 +45,12 @@ def _undeclared(facts: AppFacts, arg: str) -> Match:
 
 def _flag(facts: AppFacts, arg: str) -> Match:
     return facts.flags.get(arg) or None
+
+
+def _nearby(facts: AppFacts, arg: str) -> Match:
+    """A read and a sink only close in the call graph (no flow proven): weaker than an upload."""
+    hits = tuple(e for e in facts.channels[arg].evidence if e.kind == "sink_nearby")
+    return hits or None
 
 
 def _sdk_reads(facts: AppFacts, arg: str) -> Match:
@@ -74,7 +81,7 @@ def _any(facts: AppFacts, arg: list[dict[str, Any]]) -> Match:
 
 CONDITIONS: dict[str, Any] = {
     "channel": _channel, "declared": _declared, "permission": _permission, "undeclared": _undeclared, "flag": _flag,
-    "sdk_reads": _sdk_reads, "sdk_category": _sdk_category, "all": _all, "any": _any,
+    "sdk_reads": _sdk_reads, "nearby": _nearby, "sdk_category": _sdk_category, "all": _all, "any": _any,
 }
 
 
@@ -85,9 +92,9 @@ def matches(facts: AppFacts, condition: dict[str, Any]) -> Match:
 
 
 def confidence_of(evidence: tuple[Evidence, ...]) -> str:
-    """declared < referenced in code < reached on a path to a sink."""
+    """declared < referenced in code < proven to flow to a sink."""
     kinds = {e.kind for e in evidence}
-    if "path" in kinds:
+    if "flow" in kinds:
         return "high"
     if kinds - {"permission", "sdk"}:
         return "medium"

@@ -146,13 +146,16 @@ class CodeFacts:
     """What the bytecode of all dex files of an app reveals."""
 
     refs: tuple[CodeRef, ...]
-    paths: tuple[Evidence, ...]
+    flows: tuple[tuple[str, Evidence], ...]
+    """Per channel, the data-flow evidence: flow, endpoint, data_taken, flow_lost, sink_nearby, serializer."""
     sdks: tuple[SdkUse, ...]
     hiding: tuple[Evidence, ...]
     pickers: tuple[Evidence, ...]
     dex_count: int
     class_count: int
     unreadable_dex: tuple[str, ...] = ()
+    flow_stats: tuple[tuple[str, int], ...] = ()
+    """What the data-flow analysis cost: methods analysed, instructions interpreted."""
 
 
 @dataclass(frozen=True)

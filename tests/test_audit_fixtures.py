@@ -25,7 +25,7 @@ EXPECTED_LEVELS = {
     "apk/hidden_dex.apk": ("upload", "none", "none"),
     "apk/credolab.apk": ("upload", "none", "none"),
     "apk/app_v1.apk": ("declared", "none", "none"),
-    "apk/app_v2.apk": ("upload", "upload", "none"),
+    "apk/app_v2.apk": ("upload", "code", "none"),  # the SMS read is discarded: no flow, only sink_nearby
     "bundles/bundle.xapk": ("upload", "none", "none"),
     "bundles/bundle.apks": ("upload", "none", "none"),
     "bundles/bundle_sai.apks": ("upload", "none", "none"),
@@ -49,13 +49,13 @@ def test_upload_through_dispatch_form_has_a_path(audit, form: str) -> None:
     result = audit(f"apk/dispatch_{form}.apk")
     state = result.facts.channels["contacts"]
     assert state.level == "upload"
-    path = next(e for e in state.evidence if e.kind == "path")
+    path = next(e for e in state.evidence if e.kind == "flow")
     assert len(path.path) >= 2, "the read and the sink meet only across methods"
     assert path.value.startswith("contacts -> network")
 
 
 def test_same_method_upload_is_a_one_step_path(audit) -> None:
-    path = next(e for e in audit("apk/contacts_upload.apk").facts.channels["contacts"].evidence if e.kind == "path")
+    path = next(e for e in audit("apk/contacts_upload.apk").facts.channels["contacts"].evidence if e.kind == "flow")
     assert len(path.path) == 1
     assert "ContactSync" in path.path[0]
 
@@ -101,7 +101,7 @@ def test_config_split_implied_permissions_are_not_counted(audit) -> None:
 def test_sms_receiver_and_forwarding(audit) -> None:
     result = audit("apk/sms_receiver.apk")
     assert {"sms_receiver", "sms_send"} <= set(result.facts.flags)
-    path = next(e for e in result.facts.channels["sms"].evidence if e.kind == "path")
+    path = next(e for e in result.facts.channels["sms"].evidence if e.kind == "flow")
     assert path.value.startswith("sms -> sms")
 
 
@@ -144,10 +144,24 @@ def test_declared_scores_lower_than_code_lower_than_upload(audit) -> None:
         assert scores[0] < scores[1] < scores[2]
 
 
-def test_serialisation_on_the_path_is_supporting_evidence(audit) -> None:
-    evidence = audit("apk/contacts_upload.apk").facts.channels["contacts"].evidence
-    serialisers = [e for e in evidence if e.kind == "serializer"]
-    assert serialisers and "JSONObject;->put" in serialisers[0].value
+def test_flow_says_the_data_was_serialised_on_the_way(audit) -> None:
+    flow = next(e for e in audit("apk/contacts_upload.apk").facts.channels["contacts"].evidence if e.kind == "flow")
+    assert flow.detail is not None and "serialised" in flow.detail
+    assert flow.endpoints == ("https://collect.example.invalid/upload",)
+
+
+def test_flow_names_its_entry_point_and_the_columns_taken(audit) -> None:
+    evidence = audit("apk/sms_upload.apk").facts.channels["sms"].evidence
+    flow = next(e for e in evidence if e.kind == "flow")
+    assert flow.entry_point is not None and flow.entry_point.endswith("MainActivity;->onCreate(Landroid/os/Bundle;)V")
+    assert [s.action.split(" ")[0] for s in flow.steps] == ["queries", "gets", "passes", "sends"]
+    assert any(e.kind == "data_taken" and e.value == "body" for e in evidence)
+
+
+def test_a_discarded_read_next_to_a_send_is_only_nearby(audit) -> None:
+    sms = audit("apk/app_v2.apk").facts.channels["sms"]
+    assert sms.level == "code"
+    assert any(e.kind == "sink_nearby" for e in sms.evidence) and not any(e.kind == "flow" for e in sms.evidence)
 
 
 def test_sdk_reader_is_named(audit) -> None:

@@ -55,10 +55,14 @@ def test_json_contract(tmp_path: Path) -> None:
     for key in ("input", "sha256", "container", "status", "error", "package", "label", "version_name", "version_code",
                 "min_sdk", "target_sdk", "permissions", "assessable", "score", "band", "channels", "findings"):
         assert key in app
-    assert app["channels"]["contacts"] == {"level": "upload", "undeclared_access": False, "readers": ["app"]}
+    contacts = app["channels"]["contacts"]
+    assert {k: contacts[k] for k in ("level", "undeclared_access", "readers")} == {"level": "upload", "undeclared_access": False, "readers": ["app"]}
+    assert contacts["flows"][0]["endpoints"] == ["https://collect.example.invalid/upload"]
+    assert contacts["flows"][0]["steps"][0] == {"method": contacts["flows"][0]["location"], "offset": 15, "action": "queries contacts"}
+    assert [e["value"] for e in contacts["endpoints"]] == ["https://collect.example.invalid/upload"]
     finding = next(f for f in app["findings"] if f["rule_id"] == "CEA-CONTACTS-UPLOAD")
     assert finding["confidence"] == "high" and finding["points"] > 0
-    assert finding["evidence"][0]["kind"] == "path" and finding["evidence"][0]["location"].startswith("L")
+    assert finding["evidence"][0]["kind"] == "flow" and finding["evidence"][0]["location"].startswith("L")
 
 
 def test_jsonl_one_line_per_app() -> None:
@@ -69,7 +73,8 @@ def test_jsonl_one_line_per_app() -> None:
 
 def test_verbose_table_shows_findings_and_path() -> None:
     result = run("-v", "scan", "--jobs", "1", UPLOAD)
-    assert "CEA-CONTACTS-UPLOAD" in result.output and "path:" in result.output
+    assert "CEA-CONTACTS-UPLOAD" in result.output and "flow:" in result.output
+    assert "starts at Lcom/cea/fixture/contactsupload/MainActivity;->onCreate" in result.output
 
 
 def test_rules_commands(tmp_path: Path) -> None:
@@ -133,7 +138,7 @@ def test_unreadable_baseline_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_chinese_table_uses_chinese_rule_titles() -> None:
     out = run("-v", "scan", "--jobs", "1", "--lang", "zh-CN", UPLOAD).output
-    assert "代码读取通讯录并可将其发送出手机" in out and "通讯录" in out
+    assert "代码将通讯录发送出手机" in out and "通讯录" in out
 
 
 def test_verbose_and_quiet_also_work_after_scan() -> None:

@@ -266,7 +266,7 @@ def test_csv_columns_and_values(report: Report) -> None:
     rows = csv_rows(only(report, "apk/app_v2.apk", "apk/credolab.apk", "bad/pe32.apk"))
     assert list(rows[0]) == list(csv_format.COLUMNS)
     v2, credolab, bad = rows
-    assert (v2["contacts_level"], v2["sms_level"], v2["call_log_level"], v2["band"]) == ("upload", "upload", "none", "critical")
+    assert (v2["contacts_level"], v2["sms_level"], v2["call_log_level"], v2["band"]) == ("upload", "code", "none", "high")
     assert v2["policies"] == f"{POLICY_ID}:violates" and "CEA-CONTACTS-UPLOAD" in v2["findings"].split(";")
     assert credolab["sdks"] == "Credolab" and credolab["assessable"] == "true"
     assert bad["status"] == "error" and bad["error"].startswith("not an Android package") and bad["score"] == ""
@@ -291,7 +291,8 @@ def test_markdown_sections_and_paths(report: Report) -> None:
     assert page.startswith("# Contact exposure report")
     for heading in ("## Summary", "### What it can read", "### Who reads it", "### Findings", "### Policy verdicts"):
         assert heading in page
-    assert "1. `Lcom/cea/fixture/app/SmsReader;->read(Landroid/content/Context;)Ljava/lang/String;`" in page
+    assert "1. `starts at Lcom/cea/fixture/app/MainActivity;->onCreate(Landroid/os/Bundle;)V`" in page
+    assert "2. `Lcom/cea/fixture/app/ContactSync;->sync(Landroid/content/Context;)V @0x" in page
     assert "[severity high, confidence high] CEA-CONTACTS-UPLOAD +25" in page and f"**{POLICY_ID}**: violates" in page
     assert "not assessable:" in page and "**Could not be analysed**" in page
     zh = md_format.render(only(report, "apk/credolab.apk"), RenderOptions(lang="zh-CN"))

@@ -59,7 +59,7 @@ def test_verdicts(verdicts, fixture: str) -> None:
 def test_violation_carries_requirement_and_evidence(verdicts) -> None:
     rbi = verdicts["contacts_upload"]["in-rbi-digital-lending"]
     assert rbi.violations and all(v.evidence for v in rbi.violations)
-    assert any(e.kind == "path" for v in rbi.violations for e in v.evidence)
+    assert any(e.kind == "flow" for v in rbi.violations for e in v.evidence)
 
 
 def test_packed_app_is_cannot_tell_with_reason(verdicts) -> None:

@@ -22,6 +22,8 @@ from auditor.dex.reader import CONST_STRING, CONST_STRING_JUMBO, FIELD_OPS, INVO
 from auditor.errors import CorruptArchive, NotAnAndroidPackage
 from auditor.extract.paths import PathFinder
 from auditor.extract.program import DexUnit, Node, Program
+from auditor.flow.engine import Flow, FlowEngine, FlowResult, SourceIndex
+from auditor.flow.library import Library
 from auditor.limits import Limits
 from auditor.model import CodeFacts, CodeRef, Evidence, Origin, SdkUse
 from auditor.ruleset.ruleset import ApiEntry, RuleSet
@@ -231,25 +233,34 @@ CORRUPT_DEX = (DexFormatError, IndexError, struct.error, ValueError, UnicodeDeco
 """What a dex with tampered offsets raises when one of its tables is read."""
 
 
-def find_sites(units: list[DexUnit], rules: RuleSet, unreadable: list[str]) -> list[Site]:
-    """Every catalogued reference in the code, each with the method that holds it.
+NO_SOURCES = SourceIndex({}, {}, {})
+
+
+def find_sites(units: list[DexUnit], rules: RuleSet, unreadable: list[str]) -> tuple[list[Site], list[SourceIndex]]:
+    """Every catalogued reference in the code, each with the method that holds it, and per dex the
+    indices of the sources (what the data-flow engine starts from).
 
     A dex whose tables turn out to be corrupt is recorded in `unreadable` (the app then is not
     assessable) and its partial sites dropped; the other dex files are still scanned.
     """
     sites: list[Site] = []
+    sources: list[SourceIndex] = []
     for index, unit in enumerate(units):
         try:
-            sites += _unit_sites(index, unit, rules)
+            unit_sites, unit_sources = _unit_sites(index, unit, rules)
+            sites += unit_sites
+            sources.append(unit_sources)
         except CORRUPT_DEX as exc:
             unreadable.append(f"{unit.dex.name}: corrupt dex ({type(exc).__name__})")
-    return sites
+            sources.append(NO_SOURCES)
+    return sites, sources
 
 
-def _unit_sites(index: int, unit: DexUnit, rules: RuleSet) -> list[Site]:
+def _unit_sites(index: int, unit: DexUnit, rules: RuleSet) -> tuple[list[Site], SourceIndex]:
     entries = [e for e in rules.apis if e.kind in ("method", "field", "string")]
     dex = unit.dex
     methods, fields, strings = _targets(dex, entries)
+    source_index = SourceIndex(*({i: e for i, e in table.items() if e.role == "source"} for table in (methods, fields, strings)))
     def field_text(idx: int) -> str:
         return "{}->{}:{}".format(*dex.field_ref(idx))
 
@@ -263,7 +274,7 @@ def _unit_sites(index: int, unit: DexUnit, rules: RuleSet) -> list[Site]:
     for (_ops, table, describe), hits in zip(groups, found, strict=True):
         for code, insn in hits:
             sites.append(Site(table[insn.index], (index, code.start), describe(insn.index)))
-    return sites
+    return sites, source_index
 
 
 class CodeScan:
@@ -275,7 +286,7 @@ class CodeScan:
         self.rules = rules
         self.program = Program(units, rules.dispatch)
         self.sdk_index = SdkIndex(rules)
-        self.sites = find_sites(units, rules, unreadable)
+        self.sites, self.source_index = find_sites(units, rules, unreadable)
         self.by_node: dict[Node, list[Site]] = defaultdict(list)
         for site in self.sites:
             self.by_node[site.node].append(site)
@@ -302,28 +313,66 @@ class CodeScan:
                  if s.entry.role == "source" and s.entry.channel == channel and s.node not in exclude}
         return sorted(nodes, key=lambda n: (self.origin(n).kind != "app", n))
 
-    def paths(self, pickers: set[Node]) -> tuple[Evidence, ...]:
+    def data_flows(self, pickers: set[Node]) -> tuple[tuple[tuple[str, Evidence], ...], FlowResult]:
+        """Flows proven by the taint engine, and read/sink pairs that are only close in the call graph."""
+        seeds = sorted({s.node for s in self.sites if s.entry.role == "source"},
+                       key=lambda n: (self.origin(n).kind != "app", n))
+        engine = FlowEngine(self.program, Library(self.rules.flows), self.source_index, self.is_library,
+                            (*self.rules.lifecycles, *self.rules.dispatch))
+        result = engine.run(seeds)
+        evidence: list[tuple[str, Evidence]] = []
+        for flow in result.flows:
+            evidence += [(flow.channel, e) for e in self._flow_evidence(flow)]
+        for channel, columns in result.taken.items():
+            for node in dict.fromkeys(columns.values()):
+                names = ", ".join(sorted(name for name, n in columns.items() if n == node))
+                evidence.append((channel, self._at(node, "data_taken", names)))
+        for lost in result.lost:
+            for channel in lost.channels or self._channels():
+                evidence.append((channel, self._at(lost.node, "flow_lost", lost.why)))
+        proven = {channel for channel, e in evidence if e.kind == "flow"}
+        evidence += self._nearby(pickers, proven)
+        return tuple(dict.fromkeys(evidence)), result
+
+    def _channels(self) -> list[str]:
+        return [c.id for c in self.rules.channels]
+
+    def is_library(self, node: Node) -> bool:
+        return self.origin(node).kind == "library"
+
+    def _at(self, node: Node, kind: str, value: str, **extra: object) -> Evidence:
+        unit = self.units[node[0]]
+        return Evidence(kind, value, self.program.signature(node), unit.split, self.origin(node), dex=unit.entry, **extra)  # type: ignore[arg-type]
+
+    def _flow_evidence(self, flow: Flow) -> list[Evidence]:
+        methods = tuple(dict.fromkeys(step.method for step in flow.steps))
+        endpoints = tuple(sorted(flow.sink.endpoints))
+        cleartext = [e for e in endpoints if e.lower().startswith(("http://", "ws://"))]
+        detail = "; ".join(filter(None, ["via " + ", ".join(flow.features) if flow.features else "",
+                                         "cleartext: " + ", ".join(cleartext) if cleartext else ""])) or None
+        node = flow.source.node
+        found = [self._at(node, "flow", f"{flow.channel} -> {flow.sink.kind}: {flow.sink.call}", path=methods,
+                          steps=flow.steps, entry_point=flow.entry_point, endpoints=endpoints, detail=detail)]
+        sink_method = flow.steps[-1].method if flow.steps else None
+        for endpoint in endpoints:
+            found.append(Evidence("endpoint", endpoint, sink_method, self.units[node[0]].split, self.origin(node),
+                                  detail="cleartext" if endpoint in cleartext else None))
+        return found
+
+    def _nearby(self, pickers: set[Node], proven: set[str]) -> list[tuple[str, Evidence]]:
+        """A read and a sink close in the call graph, for channels without a proven flow: weaker evidence."""
         sinks = {s.node for s in self.sites if s.entry.role == "sink"}
-        finder = PathFinder(self.program, sinks, lambda node: self.origin(node).kind == "library")
-        evidence: list[Evidence] = []
-        for channel in ("contacts", "sms", "call_log"):
+        finder = PathFinder(self.program, sinks, self.is_library)
+        found: list[tuple[str, Evidence]] = []
+        for channel in self._channels():
+            if channel in proven:
+                continue
             for chain in finder.paths(self.source_nodes(channel, pickers)):
-                evidence.append(self._path_evidence(channel, chain))
-                evidence += self._serialisation(channel, chain)
-        return tuple(dict.fromkeys(evidence))
-
-    def _serialisation(self, channel: str, chain: tuple[Node, ...]) -> list[Evidence]:
-        """JSON or Gson serialisation in a method on the path: supporting evidence that data is packed to send."""
-        return [Evidence("serializer", f"{channel} serialised with {s.value}", self.program.signature(node),
-                         self.units[node[0]].split, self.origin(node), dex=self.units[node[0]].entry)
-                for node in chain for s in self.by_node[node] if s.entry.role == "serializer"]
-
-    def _path_evidence(self, channel: str, chain: tuple[Node, ...]) -> Evidence:
-        sink_site = next(s for s in self.by_node[chain[-1]] if s.entry.role == "sink")
-        source_unit = self.units[chain[0][0]]
-        steps = tuple(self.program.signature(n) for n in chain)
-        return Evidence("path", f"{channel} -> {sink_site.entry.sink}: {sink_site.value}", steps[0],
-                        source_unit.split, self.origin(chain[0]), steps, source_unit.entry)
+                sink_site = next(s for s in self.by_node[chain[-1]] if s.entry.role == "sink")
+                steps = tuple(self.program.signature(n) for n in chain)
+                found.append((channel, self._at(chain[0], "sink_nearby", f"{channel} read near {sink_site.entry.sink}: {sink_site.value}",
+                                                path=steps)))
+        return found
 
     def hiding(self, pieces: list[ApkPiece]) -> tuple[Evidence, ...]:
         return (*self._packers(pieces), *self._dynamic_loading(), *self._reflection(),
@@ -431,13 +480,24 @@ class CodeScan:
         refs = tuple(dict.fromkeys(self.ref(s) for s in self.sites))
         picker_refs = tuple(dict.fromkeys(Evidence("picker", s.value, self.program.signature(s.node), self.units[s.node[0]].split,
                                      self.origin(s.node)) for s in self.sites if s.node in pickers and s.entry.role == "source"))
+        flows, stats = self._flows_guarded(pickers)
         return CodeFacts(
             refs=refs,
-            paths=self._guarded("the call-graph search", lambda: self.paths(pickers)),
+            flows=flows,
             sdks=self.sdk_index.present(list(self.program.classes)),
             hiding=self._guarded("the hidden-code checks", lambda: self.hiding(pieces)),
             pickers=picker_refs,
             dex_count=len(self.units),
             class_count=len(self.program.classes),
             unreadable_dex=tuple(self.unreadable),
+            flow_stats=stats,
         )
+
+    def _flows_guarded(self, pickers: set[Node]) -> tuple[tuple[tuple[str, Evidence], ...], tuple[tuple[str, int], ...]]:
+        """The data-flow analysis; a corrupt dex met on the way makes the app unassessable, not a crash."""
+        try:
+            flows, result = self.data_flows(pickers)
+        except CORRUPT_DEX as exc:
+            self.unreadable.append(f"the data-flow analysis stopped at a corrupt dex ({type(exc).__name__})")
+            return (), ()
+        return flows, (("methods", result.analysed), ("instructions", result.instructions))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from auditor.extract.manifest import PieceManifest
 from auditor.i18n import text
-from auditor.model import CHANNELS, AppFacts, ChannelState, CodeFacts, Evidence, ManifestFacts, PermissionUse
+from auditor.model import AppFacts, ChannelState, CodeFacts, Evidence, ManifestFacts, PermissionUse
 from auditor.ruleset.ruleset import RuleSet
 
 
@@ -53,11 +53,11 @@ def _channel(channel: str, manifest: ManifestFacts, code: CodeFacts, rules: Rule
     picker_methods = {e.location for e in code.pickers}
     reads = [r for r in code.refs if catalog[r.catalog_id].role == "source"
              and catalog[r.catalog_id].channel == channel and r.method not in picker_methods]
-    paths = [p for p in code.paths if p.value.startswith(channel + " ")]  # paths and their serialisers
+    flows = [e for name, e in code.flows if name == channel]
     evidence = [Evidence("permission", p.name, None, p.split) for p in read_perms]
     evidence += [Evidence(r.kind, r.value, r.method, r.split, r.origin, dex=r.dex) for r in reads]
-    evidence += paths
-    level = "upload" if any(p.kind == "path" for p in paths) else "code" if reads else "declared" if read_perms else "none"
+    evidence += flows
+    level = "upload" if any(e.kind == "flow" for e in flows) else "code" if reads else "declared" if read_perms else "none"
     undeclared = any(not requested.intersection(catalog[r.catalog_id].permission) for r in reads)
     readers = tuple(dict.fromkeys(r.origin for r in reads))
     return ChannelState(level, undeclared, tuple(evidence), readers)
@@ -104,7 +104,7 @@ def _assessability(manifest: ManifestFacts, code: CodeFacts, has_code: bool,
 
 def assemble(manifest: ManifestFacts, code: CodeFacts, rules: RuleSet, anomalies: tuple[Evidence, ...],
              has_code: bool, base_present: bool = True) -> AppFacts:
-    channels = {name: _channel(name, manifest, code, rules) for name in CHANNELS}
+    channels = {c.id: _channel(c.id, manifest, code, rules) for c in rules.channels}
     assessability = _assessability(manifest, code, has_code, channels, base_present)
     flags = _flags(manifest, code, rules, anomalies, assessability)
     return AppFacts(manifest, code, channels, flags, assessability, anomalies)

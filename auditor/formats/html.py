@@ -16,6 +16,7 @@ from auditor.formats import RenderOptions, story
 from auditor.formats.chart import BAND_COLOURS, ERROR_COLOUR, LEVEL_COLOURS, bar_chart
 from auditor.formats.safe import terminal_safe
 from auditor.formats.table import readers_sentences
+from auditor.formats.trace import trace_lines
 from auditor.i18n import name, text
 from auditor.model import CHANNELS, AppResult, Evidence, Finding, PolicyVerdict, Report, RuleInfo
 
@@ -143,7 +144,8 @@ def _readers(r: AppResult, lang: str) -> str:
 def _evidence(e: Evidence, lang: str) -> str:
     where = f" @ <code>{h(e.location)}</code>" if e.location else ""
     origin = f" ({h(e.origin.sdk)})" if e.origin and e.origin.sdk else ""
-    path = '<ol class="path">' + "".join(f"<li><code>{h(s)}</code></li>" for s in e.path) + "</ol>" if e.path else ""
+    trace = trace_lines(e, lang)
+    path = '<ol class="path">' + "".join(f"<li><code>{h(s)}</code></li>" for s in trace) + "</ol>" if trace else ""
     return f"{h(name('kind', e.kind, lang))}: <code>{h(story.evidence_value(e, lang))}</code>{where}{origin}{path}"
 
 

@@ -15,6 +15,7 @@ from html import escape
 from auditor.formats import RenderOptions, story
 from auditor.formats.safe import terminal_safe
 from auditor.formats.table import readers_sentences
+from auditor.formats.trace import trace_lines
 from auditor.i18n import name, text
 from auditor.model import CHANNELS, AppResult, Evidence, Finding, PolicyVerdict, Report
 
@@ -70,7 +71,7 @@ def _evidence(e: Evidence, lang: str) -> list[str]:
     where = f" @ {md_code(e.location)}" if e.location else ""
     origin = f" ({md_text(e.origin.sdk)})" if e.origin and e.origin.sdk else ""
     lines = [f"  - {md_text(name('kind', e.kind, lang))}: {md_code(story.evidence_value(e, lang))}{where}{origin}"]
-    lines += [f"    {i}. {md_code(step)}" for i, step in enumerate(e.path, 1)]
+    lines += [f"    {i}. {md_code(line)}" for i, line in enumerate(trace_lines(e, lang), 1)]
     return lines
 
 

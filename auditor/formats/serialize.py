@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from auditor import __version__
-from auditor.model import CHANNELS, AppResult, Evidence, Origin, Report
+from auditor.model import AppResult, ChannelState, Evidence, Origin, Report
 
 SCHEMA_VERSION = "1"
 
@@ -33,6 +33,20 @@ def evidence_dict(e: Evidence) -> dict[str, Any]:
     return out
 
 
+FLOW_KINDS = {"flows": "flow", "endpoints": "endpoint", "data_taken": "data_taken", "flow_lost": "flow_lost",
+              "sink_nearby": "sink_nearby"}
+"""Report key -> evidence kind of the data-flow evidence listed under each channel."""
+
+
+def channel_dict(state: ChannelState) -> dict[str, Any]:
+    """A channel's level, and the data-flow evidence behind it (every channel, user-declared ones too)."""
+    return {
+        "level": state.level, "undeclared_access": state.undeclared_access,
+        "readers": sorted({o.sdk or o.kind for o in state.readers}),
+        **{key: [evidence_dict(e) for e in state.evidence if e.kind == kind] for key, kind in FLOW_KINDS.items()},
+    }
+
+
 def app_dict(r: AppResult) -> dict[str, Any]:
     """One app's entry of the report; error results keep the same keys with empty values."""
     facts = r.facts
@@ -54,11 +68,7 @@ def app_dict(r: AppResult) -> dict[str, Any]:
         if r.app_kind else None,
         "score": r.score.value if r.score else None,
         "band": r.score.band if r.score else None,
-        "channels": {
-            name: {"level": facts.channels[name].level, "undeclared_access": facts.channels[name].undeclared_access,
-                   "readers": sorted({o.sdk or o.kind for o in facts.channels[name].readers})}
-            for name in CHANNELS
-        } if facts else {},
+        "channels": {name: channel_dict(state) for name, state in facts.channels.items()} if facts else {},
         "sdks": [{"name": s.name, "category": s.category, "prefix": s.prefix} for s in facts.code.sdks] if facts else [],
         "findings": [
             {"rule_id": f.rule_id, "title": f.title, "channel": f.channel, "severity": f.severity,

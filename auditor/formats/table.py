@@ -18,6 +18,7 @@ from wcwidth import wcswidth
 
 from auditor.formats import RenderOptions, story
 from auditor.formats.safe import terminal_safe
+from auditor.formats.trace import trace_lines
 from auditor.i18n import name, text
 from auditor.model import CHANNELS, AppResult, Report
 
@@ -119,8 +120,7 @@ def _details(r: AppResult, lang: str) -> list[str]:
             origin = f" ({terminal_safe(e.origin.sdk)})" if e.origin and e.origin.sdk else ""
             line = text("evidence.line", lang, kind=name("kind", e.kind, lang), value=terminal_safe(story.evidence_value(e, lang)))
             lines.append(f"      {line}{where}{split}{origin}")
-            for step in e.path[1:]:
-                lines.append(f"          -> {terminal_safe(step)}")
+            lines += [f"          -> {terminal_safe(line)}" for line in trace_lines(e, lang)]
         if len(f.evidence) > MAX_EVIDENCE_SHOWN:
             lines.append(f"      ... +{len(f.evidence) - MAX_EVIDENCE_SHOWN}")
     for verdict in r.policies:
