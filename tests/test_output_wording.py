@@ -53,8 +53,9 @@ def test_a_zero_score_is_not_called_none_risk(audit) -> None:
 
 def test_upload_titles_speak_of_the_data_in_the_singular(rules: RuleSet) -> None:
     titles = {r.id: r.title for r in rules.rules}
-    assert titles["CEA-CALLLOG-UPLOAD"].endswith("can send it off the phone")
-    assert titles["CEA-CONTACTS-UPLOAD"].endswith("can send it off the phone")
+    assert titles["CEA-CALLLOG-UPLOAD"] == "Code sends the call log off the phone"
+    assert titles["CEA-CONTACTS-UPLOAD"] == "Code sends the contact list off the phone"
+    assert "them" not in titles["CEA-SMS-UPLOAD"]
 
 
 def test_findings_say_which_rating_is_severity_and_which_confidence(audit) -> None:
@@ -112,7 +113,7 @@ def test_markdown_keeps_plain_colons_and_diff_bullets_flat(audit) -> None:
     _code, change = diff.diff_pair(audit("apk/app_v1.apk"), audit("apk/app_v2.apk"))
     assert change is not None
     page = diff.render(change, "markdown", "en")
-    assert "score: 10 → 90" in page and "\\:" not in page
+    assert "score: 10 → 73" in page and "\\:" not in page
     assert not re.search(r"^- [-+] ", page, re.MULTILINE), "a bullet starting with +/- renders as a nested list"
     assert md_format.md_text("see http://x.invalid") == "see http\\://x.invalid"
 
