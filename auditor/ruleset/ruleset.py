@@ -465,8 +465,12 @@ def _write_cached(path: Path, key: str, rules: RuleSet) -> None:
         text = json.dumps({"format": CACHE_FORMAT, "key": key, "ruleset": to_data(rules)}, ensure_ascii=False)
         if from_data(json.loads(text)["ruleset"]) != rules:
             return
+    except Exception as exc:  # a field to_data() does not know yet costs the cache, never the run
+        log.debug("rule set not cached: %s: %s", type(exc).__name__, exc)
+        return
+    try:
         temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         temporary.write_text(text, encoding="utf-8")
         os.replace(temporary, path)
-    except (TypeError, ValueError, OSError):
-        pass  # a rule set that is not plain data, or a read-only home: the next run loads and checks again
+    except OSError:
+        pass  # a read-only home: the next run loads and checks again
