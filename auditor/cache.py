@@ -35,17 +35,14 @@ import pickle
 import sqlite3
 import time
 from dataclasses import dataclass, replace
-from importlib import metadata
+from functools import cache
 from pathlib import Path
 
-from auditor import __version__
+from auditor.cachedir import CACHE_DIR_ENV, UnsafeCacheDir, default_cache_dir, package_fingerprint, private_cache_dir
 from auditor.limits import Limits
 from auditor.model import AppResult
 
 log = logging.getLogger("auditor")
-
-CACHE_DIR_ENV = "AUDITOR_CACHE_DIR"
-"""Overrides the cache folder (tests point it at a tmp_path; users may move it off a small home)."""
 
 DB_NAME = "results.sqlite3"
 SCHEMA_VERSION = 1
@@ -78,6 +75,8 @@ CREATE TABLE IF NOT EXISTS results (
 ) WITHOUT ROWID
 """
 
+__all__ = ["CACHE_DIR_ENV", "UnsafeCacheDir", "default_cache_dir", "package_fingerprint", "private_cache_dir"]
+
 
 class _ForeignFile(OSError):
     """The database file belongs to another user, so its pickles are not ours to load."""
@@ -90,33 +89,6 @@ class CacheKey:
     rules_digest: str
     tool_version: str
     settings: str
-
-
-def default_cache_dir() -> Path:
-    """$AUDITOR_CACHE_DIR, else $XDG_CACHE_HOME/auditor, else ~/.cache/auditor."""
-    override = os.environ.get(CACHE_DIR_ENV)
-    if override:
-        return Path(override).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
-    return base / "auditor"
-
-
-class UnsafeCacheDir(OSError):
-    """The cache folder is not private to this user: another user owns it or may write to it."""
-
-
-def private_cache_dir(folder: Path | None = None) -> Path:
-    """The cache folder, created private (0700) if missing; raises UnsafeCacheDir when another user
-    owns it or may write to it, since whatever is read from a cache must be the user's own."""
-    folder = default_cache_dir() if folder is None else folder
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    info = folder.stat()
-    if hasattr(os, "getuid") and info.st_uid != os.getuid():
-        raise UnsafeCacheDir(f"cache folder {folder} belongs to another user (uid {info.st_uid})")
-    if info.st_mode & 0o022:
-        raise UnsafeCacheDir(f"cache folder {folder} is writable by other users (mode {info.st_mode & 0o777:o})")
-    return folder
 
 
 def default_cache_path() -> Path:
@@ -145,22 +117,16 @@ def settings_string(policy_ids: tuple[str, ...], limits: Limits) -> str:
             f"entries={limits.max_entries};dex={limits.max_dex_bytes};nesting={limits.max_nesting}")
 
 
+@cache
 def tool_fingerprint() -> str:
-    """__version__ plus a digest of the package's own files and of androguard's version.
+    """package_fingerprint() plus androguard's version, which results (not rules) may depend on."""
+    from importlib import metadata  # with its email parser: only when the result cache is used
 
-    The version number alone is not enough: during development (editable install) the code
-    changes while __version__ stays put, and a cache keyed on it would serve results of old code.
-    Hashing the package's source files costs about 20 ms per run.
-    """
-    digest = hashlib.sha256()
-    package = Path(__file__).resolve().parent
-    for path in sorted(p for p in package.rglob("*") if p.suffix in (".py", ".yaml") and "__pycache__" not in p.parts):
-        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     try:
         androguard = metadata.version("androguard")
     except metadata.PackageNotFoundError:
         androguard = "none"
-    return f"{__version__}+{digest.hexdigest()[:16]}+androguard-{androguard}"
+    return f"{package_fingerprint()}+androguard-{androguard}"
 
 
 def make_key(rules_digest: str, policy_ids: tuple[str, ...], limits: Limits, tool_version: str | None = None) -> CacheKey:

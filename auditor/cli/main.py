@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
@@ -11,14 +12,19 @@ from typing import Any
 import click
 
 from auditor import __version__
-from auditor.cli.cache import cache_group
-from auditor.cli.compare import compare
-from auditor.cli.diff import diff
-from auditor.cli.explain import explain_command
-from auditor.cli.policies import policies
-from auditor.cli.rules import rules
-from auditor.cli.scan import scan
 from auditor.gate import EXIT_BROKEN_PIPE, EXIT_ERROR, EXIT_INTERRUPTED
+
+COMMANDS = {
+    "scan": ("auditor.cli.scan", "scan"),
+    "compare": ("auditor.cli.compare", "compare"),
+    "diff": ("auditor.cli.diff", "diff"),
+    "explain": ("auditor.cli.explain", "explain_command"),
+    "rules": ("auditor.cli.rules", "rules"),
+    "policies": ("auditor.cli.policies", "policies"),
+    "cache": ("auditor.cli.cache", "cache_group"),
+}
+"""Sub-command -> (module, object). A command's module is imported only when that command runs
+(or help lists them all): `scan` must not pay for compare's tables or diff's reports at start-up."""
 
 
 class AuditorGroup(click.Group):
@@ -26,6 +32,17 @@ class AuditorGroup(click.Group):
 
     Click ends an interrupt, a broken pipe and an unexpected exception with 1, which CI reads as
     "an app reached --fail-on"; here they end with 130, 141 (quietly) and 2 (with the traceback)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, name = COMMANDS[cmd_name]
+        command = getattr(importlib.import_module(module), name)
+        assert isinstance(command, click.Command)
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -68,6 +85,3 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
     logging.basicConfig(level=level, format="auditor: %(message)s", stream=sys.stderr)
     ctx.obj = {"verbose": verbose, "quiet": quiet}
 
-
-for command in (scan, compare, diff, explain_command, rules, policies, cache_group):
-    main.add_command(command)

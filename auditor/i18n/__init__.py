@@ -6,14 +6,14 @@ import re
 from functools import cache
 from pathlib import Path
 
-import yaml
-
 LANGUAGES = ("en", "zh-CN")
 _DIR = Path(__file__).resolve().parent
 
 
 @cache
 def _table(lang: str) -> dict[str, str]:
+    import yaml  # only when a text is rendered: a JSON scan never needs it
+
     data: dict[str, str] = yaml.safe_load((_DIR / f"{lang}.yaml").read_text(encoding="utf-8"))
     return data
 

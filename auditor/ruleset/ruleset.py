@@ -423,7 +423,7 @@ def load_ruleset_cached(extra_dirs: tuple[Path, ...] = ()) -> RuleSet:
     run code), read only from a private cache folder (0700, this user's); a corrupt or foreign
     copy is a warning and a rebuild.
     """
-    from auditor.cache import UnsafeCacheDir, private_cache_dir, tool_fingerprint
+    from auditor.cachedir import UnsafeCacheDir, package_fingerprint, private_cache_dir
 
     roots = (BUILTIN_DIR, *extra_dirs)
     try:
@@ -431,7 +431,7 @@ def load_ruleset_cached(extra_dirs: tuple[Path, ...] = ()) -> RuleSet:
     except (UnsafeCacheDir, OSError) as exc:
         log.warning("not using the rule-set cache: %s", exc)
         return load_ruleset(extra_dirs)
-    key = _sources_digest(roots, tool_fingerprint())
+    key = _sources_digest(roots, package_fingerprint())
     path = folder / f"ruleset-{key[:32]}.json"
     cached = _read_cached(path, key)
     if cached is not None:
