@@ -14,13 +14,14 @@ the caller turns into "not assessable" rather than a crash.
 from __future__ import annotations
 
 import bisect
+import operator
 import re
 import struct
 import zlib
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, islice
 from typing import NamedTuple
 
 from auditor.dex.opcodes import INSN_UNITS, payload_units
@@ -376,7 +377,7 @@ class DexFile:
             defs = self.class_defs()
             size = len(self.data)
             offsets = sorted({off for _c, _s, off, _i in defs if off and off < size})
-            items: list[tuple[int, int, int, int]] = []  # offset, direct count, first token, token count
+            items: list[tuple[int, int, int, int]] = []  # offset, direct count, first entry, entry count
             tokens: list[bytes] = []
             for k, off in enumerate(offsets):
                 limit = offsets[k + 1] if k + 1 < len(offsets) else size
@@ -385,26 +386,26 @@ class DexFile:
                 except (IndexError, struct.error):
                     found = None
                 if found is not None:
-                    items.append((off, found[0], len(tokens), len(found[1])))
+                    items.append((off, found[0], len(tokens) // 3, len(found[1]) // 3))
                     tokens += found[1]
-            methods = self._methods(items, _uleb_values(tokens))
-            parsed = {off: [m for m in methods[first // 3:(first + count) // 3] if m is not None]
+            methods = self._methods(items, _uleb_values(tokens[0::3]), _uleb_values(tokens[2::3]))
+            parsed = {off: [m for m in methods[first:first + count] if m is not None]
                       for off, _direct_n, first, count in items}
             empty: list[MethodCode] = []
             self._class_methods = {cls: parsed.get(off, empty) for cls, _sup, off, _ifaces in defs}
             self._unique_methods = list(parsed.values())
         return self._class_methods
 
-    def _methods(self, items: list[tuple[int, int, int, int]], values: list[int]) -> list[MethodCode | None]:
+    def _methods(self, items: list[tuple[int, int, int, int]], steps: list[int],
+                 code_offs: list[int]) -> list[MethodCode | None]:
         """One MethodCode per method entry of every item (None for entries without code), in bulk.
 
-        `values` holds (index step, access flags, code offset) triples; method indices restart at
-        each item's direct and virtual lists.
+        Entries are (index step, access flags, code offset) triples, of which the flags are not
+        needed (nor decoded); method indices restart at each item's direct and virtual lists.
         """
-        steps, code_offs = values[0::3], values[2::3]
         indices: list[int] = []
         for _off, direct_n, first, count in items:
-            item = steps[first // 3:(first + count) // 3]
+            item = steps[first:first + count]
             indices += accumulate(item[:direct_n])
             indices += accumulate(item[direct_n:])
         data = self.data
@@ -417,15 +418,19 @@ class DexFile:
             units = list(map(words.__getitem__, at))
         else:
             units = [struct.unpack_from("<I", data, c + 12)[0] if 0 < c <= last else 0 for c in code_offs]
-        return [tuple.__new__(MethodCode, (i, c + 16, min(size, c + 16 + 2 * n))) if 0 < c <= last else None
-                for i, c, n in zip(indices, code_offs, units, strict=True)]
+        return [tuple.__new__(MethodCode, (i, c + 16, e if (e := c + 16 + 2 * n) < size else size)) if 0 < c <= last
+                else None for i, c, n in zip(indices, code_offs, units, strict=True)]
 
     def _code_ranges(self) -> tuple[list[int], list[MethodCode]]:
         if self._code_index is None:
             self.class_methods()
-            by_start = {m.start: m for ms in self._unique_methods for m in ms}
-            codes = sorted(by_start.values(), key=lambda m: m.start)
-            self._code_index = ([m.start for m in codes], codes)
+            codes = [m for ms in self._unique_methods for m in ms]
+            starts = [m.start for m in codes]
+            if not all(map(operator.lt, starts, islice(starts, 1, None))):  # usually laid out in class order
+                by_start = {m.start: m for m in codes}
+                codes = sorted(by_start.values(), key=lambda m: m.start)
+                starts = [m.start for m in codes]
+            self._code_index = (starts, codes)
             self._code_end = max((m.end for m in codes), default=0)
         return self._code_index
 
@@ -446,13 +451,20 @@ class DexFile:
         cached = self._decoded.get(code.start)
         if cached is not None:
             return cached
-        data = self.data
+        data, units, ref_ops = self.data, INSN_UNITS, _REF_OPS
         out: list[Insn] = []
-        for pos, op in self._walk(code):
-            if op in _REF_OPS and pos + 4 <= code.end:
-                out.append(Insn(op, data[pos + 2] | (data[pos + 3] << 8), pos))
-            elif op == CONST_STRING_JUMBO and pos + 6 <= code.end:
+        pos, end = code.start, code.end
+        while pos + 2 <= end:  # the walk of _walk(), inlined: this loop runs for every visited method
+            op = data[pos]
+            if op == 0 and data[pos + 1]:
+                pos += 2 * max(payload_units(data, pos), 1)
+                continue
+            if op in ref_ops:
+                if pos + 4 <= end:
+                    out.append(Insn(op, data[pos + 2] | (data[pos + 3] << 8), pos))
+            elif op == CONST_STRING_JUMBO and pos + 6 <= end:
                 out.append(Insn(op, struct.unpack_from("<I", data, pos + 2)[0], pos))
+            pos += 2 * units[op]
         self._decoded[code.start] = out
         return out
 
@@ -548,22 +560,30 @@ class DexFile:
         """Indices of strings that contain `needle`, found by a byte search of the string data."""
         found: set[int] = set()
         order, offsets = self._strings_by_offset()
-        pos = self.data.find(needle)
+        if not offsets:
+            return found
+        # only where string data lies: from the first string to the end of the last one
+        data = self.data
+        last_end = data.find(b"\0", offsets[-1] + 1)
+        stop = len(data) if last_end < 0 else last_end
+        text = needle.decode("utf-8", "replace")
+        pos = data.find(needle, offsets[0], stop)
         while pos >= 0:
-            i = bisect.bisect_right(offsets, pos) - 1
-            if i >= 0:
-                idx = order[i]
-                if needle.decode("utf-8", "replace") in self.string(idx):
-                    found.add(idx)
-            pos = self.data.find(needle, pos + 1)
+            idx = order[bisect.bisect_right(offsets, pos) - 1]
+            if text in self.string(idx):
+                found.add(idx)
+            pos = data.find(needle, pos + 1, stop)
         return found
 
     def _strings_by_offset(self) -> tuple[list[int], list[int]]:
         """String indices sorted by where their data lies, and those offsets (built once per dex)."""
         if self._string_order is None:
             table = self.string_offsets
-            order = sorted(range(len(table)), key=table.__getitem__)
-            self._string_order = (order, [table[i] for i in order])
+            if all(map(operator.le, table, islice(table, 1, None))):  # the usual layout: no sort needed
+                self._string_order = (list(range(len(table))), list(table))
+            else:
+                order = sorted(range(len(table)), key=table.__getitem__)
+                self._string_order = (order, [table[i] for i in order])
         return self._string_order
 
 
