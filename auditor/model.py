@@ -234,9 +234,28 @@ class ScoreItem:
 
 @dataclass(frozen=True)
 class Score:
+    """The score, its band, the points behind it, and the caps (rules/scoring.yaml) that held it down."""
+
     value: int
     band: str
     items: tuple[ScoreItem, ...] = ()
+    capped_by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The headline verdict (rules/headlines.yaml): its row id, texts, the channels it names, its evidence.
+
+    Texts hold a {channels} placeholder that renderers fill with `channels` in the report's language.
+    """
+
+    id: str
+    title: str
+    title_zh: str
+    reason: str
+    reason_zh: str
+    channels: tuple[str, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -283,6 +302,7 @@ class AppResult:
     limit: str | None = None
     """For error_kind "limit-exceeded": the option whose limit was hit ("--max-unpacked",
     "--timeout"), which decides whether the result may be cached."""
+    headline: Headline | None = None
 
     @property
     def ok(self) -> bool:

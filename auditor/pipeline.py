@@ -22,11 +22,12 @@ from auditor.extract.facts import assemble, merge_manifests
 from auditor.extract.lending import lending_signals
 from auditor.extract.manifest import read_piece_manifest
 from auditor.extract.signing import cert_fingerprints
+from auditor.headline import headline
 from auditor.limits import Limits
 from auditor.model import AppFacts, AppResult, Evidence
 from auditor.policy import judge_policies
 from auditor.ruleset.ruleset import RuleSet
-from auditor.scoring import score
+from auditor.scoring import caps_for, score
 
 
 def extract_facts(opened: OpenedInput, rules: RuleSet, limits: Limits) -> AppFacts:
@@ -77,9 +78,10 @@ def audit_path(path: str, rules: RuleSet, limits: Limits, policy_ids: tuple[str,
         findings = evaluate(facts, rules)
         kind = classify(facts, rules.lending, assume_lending)
         return AppResult(path, sha256, container, "ok", facts=facts, findings=findings,
-                         score=score(findings, rules.scoring),
+                         score=score(findings, rules.scoring, caps_for(facts, rules.scoring)),
                          policies=judge_policies(facts, rules, policy_ids, kind),
-                         elapsed=time.perf_counter() - started, app_kind=kind)
+                         elapsed=time.perf_counter() - started, app_kind=kind,
+                         headline=headline(facts, kind, rules.headlines, rules.flag_channels))
     except AuditorError as exc:
         return _error(path, sha256, container, exc.kind, exc.message, started, getattr(exc, "limit", None))
     except OSError as exc:

@@ -134,7 +134,7 @@ def test_score_is_traceable_and_capped(audit) -> None:
     for fixture in EXPECTED_LEVELS:
         result = audit(fixture)
         total = sum(item.points for item in result.score.items)
-        assert result.score.value == min(100, total)
+        assert result.score.value == min(100, total) or result.score.capped_by
         assert {i.rule_id for i in result.score.items} <= {f.rule_id for f in result.findings}
 
 

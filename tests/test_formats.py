@@ -293,7 +293,7 @@ def test_markdown_sections_and_paths(report: Report) -> None:
         assert heading in page
     assert "1. `starts at Lcom/cea/fixture/app/MainActivity;->onCreate(Landroid/os/Bundle;)V`" in page
     assert "2. `Lcom/cea/fixture/app/ContactSync;->sync(Landroid/content/Context;)V @0x" in page
-    assert "[severity high, confidence high] CEA-CONTACTS-UPLOAD +25" in page and f"**{POLICY_ID}**: violates" in page
+    assert "[severity high, confidence high] CEA-CONTACTS-UPLOAD +35" in page and f"**{POLICY_ID}**: violates" in page
     assert "not assessable:" in page and "**Could not be analysed**" in page
     zh = md_format.render(only(report, "apk/credolab.apk"), RenderOptions(lang="zh-CN"))
     assert "## 概览" in zh and "Credolab SDK" in zh

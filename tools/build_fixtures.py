@@ -302,7 +302,7 @@ def packer_entries() -> dict[str, bytes]:
     }
 
 
-GENERATED_ENTRIES = {"packer": packer_entries}
+GENERATED_ENTRIES = {"packer": packer_entries, "packer_noperm": packer_entries}
 """Fixture name -> function returning extra zip entries generated at build time."""
 
 

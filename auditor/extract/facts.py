@@ -63,8 +63,22 @@ def _channel(channel: str, manifest: ManifestFacts, code: CodeFacts, rules: Rule
     return ChannelState(level, undeclared, tuple(evidence), readers)
 
 
+def _ways_out(manifest: ManifestFacts, channels: dict[str, ChannelState], rules: RuleSet) -> tuple[Evidence, ...]:
+    """What lets data leave the phone: a permission whose access is `send` (network, SMS), or one whose
+    access is `store` (shared storage) when a channel's read is shown to reach a sink.
+
+    Without any of them nothing the app reads can leave, however much it reads (the score is
+    capped and the headline says so). Storage counts only with a proven upload because writing
+    one's own files to shared storage is common and says nothing about the address book.
+    """
+    access = {p.name: e.access for p in manifest.permissions if (e := rules.permissions.get(p.name)) is not None}
+    uploads = any(state.level == "upload" for state in channels.values())
+    return tuple(Evidence("permission", p.name, None, p.split) for p in manifest.permissions
+                 if access.get(p.name) == "send" or (uploads and access.get(p.name) == "store"))
+
+
 def _flags(manifest: ManifestFacts, code: CodeFacts, rules: RuleSet, anomalies: tuple[Evidence, ...],
-           assessability: tuple[str, ...]) -> dict[str, tuple[Evidence, ...]]:
+           assessability: tuple[str, ...], channels: dict[str, ChannelState]) -> dict[str, tuple[Evidence, ...]]:
     catalog = rules.api_by_id
     component_kinds = {"sms_receiver": "receiver", "notification_listener": "service"}
     flags: dict[str, tuple[Evidence, ...]] = {
@@ -77,6 +91,7 @@ def _flags(manifest: ManifestFacts, code: CodeFacts, rules: RuleSet, anomalies: 
         send += [Evidence("permission", p.name, None, p.split) for p in manifest.permissions
                  if p.name == "android.permission.SEND_SMS"]
     flags["sms_send"] = tuple(send)
+    flags["can_send"] = _ways_out(manifest, channels, rules)
     for kind in ("packer", "dynamic_loading", "reflection", "hidden_dex", "obfuscation", "string_encryption"):
         flags[kind] = tuple(e for e in code.hiding if e.kind == kind)
     flags["anti_analysis"] = (*anomalies, *(e for e in code.hiding if e.kind == "anti_analysis"))
@@ -106,5 +121,5 @@ def assemble(manifest: ManifestFacts, code: CodeFacts, rules: RuleSet, anomalies
              has_code: bool, base_present: bool = True) -> AppFacts:
     channels = {c.id: _channel(c.id, manifest, code, rules) for c in rules.channels}
     assessability = _assessability(manifest, code, has_code, channels, base_present)
-    flags = _flags(manifest, code, rules, anomalies, assessability)
+    flags = _flags(manifest, code, rules, anomalies, assessability, channels)
     return AppFacts(manifest, code, channels, flags, assessability, anomalies)

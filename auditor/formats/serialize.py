@@ -47,6 +47,17 @@ def channel_dict(state: ChannelState) -> dict[str, Any]:
     }
 
 
+def _headline(r: AppResult) -> dict[str, Any] | None:
+    """The headline verdict with its texts resolved in English and Chinese."""
+    from auditor.formats import story
+
+    if r.headline is None:
+        return None
+    return {"id": r.headline.id, "title": story.verdict_title(r, "en"), "reason": story.verdict_reason(r, "en"),
+            "title_zh": story.verdict_title(r, "zh-CN"), "reason_zh": story.verdict_reason(r, "zh-CN"),
+            "channels": list(r.headline.channels), "evidence": [evidence_dict(e) for e in r.headline.evidence]}
+
+
 def app_dict(r: AppResult) -> dict[str, Any]:
     """One app's entry of the report; error results keep the same keys with empty values."""
     facts = r.facts
@@ -66,7 +77,9 @@ def app_dict(r: AppResult) -> dict[str, Any]:
         "app_kind": {"kind": r.app_kind.kind, "confidence": r.app_kind.confidence, "score": r.app_kind.score,
                      "reason": r.app_kind.reason, "evidence": [evidence_dict(e) for e in r.app_kind.evidence]}
         if r.app_kind else None,
+        "headline": _headline(r),
         "score": r.score.value if r.score else None,
+        "score_capped_by": list(r.score.capped_by) if r.score else [],
         "band": r.score.band if r.score else None,
         "channels": {name: channel_dict(state) for name, state in facts.channels.items()} if facts else {},
         "sdks": [{"name": s.name, "category": s.category, "prefix": s.prefix} for s in facts.code.sdks] if facts else [],

@@ -33,6 +33,65 @@ def join_list(items: list[str], lang: str) -> str:
     return text("list.pair", lang, first=text("list.sep", lang).join(items[:-1]), last=items[-1])
 
 
+def _fill(template: str, channels: tuple[str, ...], lang: str) -> str:
+    return template.format(channels=join_list([text(f"noun.{c}", lang) for c in channels], lang))
+
+
+def verdict_title(r: AppResult, lang: str) -> str:
+    """The headline verdict of rules/headlines.yaml ('Spyloan pattern: ...'), channels named in `lang`."""
+    if r.headline is None:
+        return headline(r, lang)
+    return _fill(r.headline.title_zh if lang == "zh-CN" else r.headline.title, r.headline.channels, lang)
+
+
+def verdict_reason(r: AppResult, lang: str) -> str:
+    """The headline's one-sentence reason."""
+    if r.headline is None:
+        return ""
+    return _fill(r.headline.reason_zh if lang == "zh-CN" else r.headline.reason, r.headline.channels, lang)
+
+
+def verdict_short(r: AppResult, lang: str) -> str:
+    """The headline in a few words, for table cells."""
+    return text(f"verdict.{r.headline.id}", lang) if r.headline is not None else ""
+
+
+def kind_line(r: AppResult, lang: str) -> str:
+    """'lending app (confidence high)': what the classifier made of the app."""
+    if r.app_kind is None:
+        return ""
+    return text(f"app_kind.{r.app_kind.kind}", lang, confidence=text(f"confidence.{r.app_kind.confidence}", lang))
+
+
+def policy_banner(r: AppResult, lang: str) -> str:
+    """The policy verdicts in one line: the broken packs by name, the rest counted; '' when none were judged."""
+    if not r.policies:
+        return ""
+    broken = [v for v in r.policies if v.verdict == "violates"]
+    parts = [text("banner.violates", lang, policy=v.policy, requirements=", ".join(x.requirement for x in v.violations))
+             for v in broken]
+    for verdict in ("cannot-tell", "complies", "not-applicable"):
+        count = sum(1 for v in r.policies if v.verdict == verdict)
+        if count:
+            parts.append(text("banner.count", lang, verdict=policy_word(verdict, lang), count=count))
+    return text("banner.policies", lang, verdicts="; ".join(parts))
+
+
+def scope_line(lang: str) -> str:
+    """What the tool judges and what it does not, in one line: every human-facing report says it."""
+    return text("report.scope", lang)
+
+
+def unscored_lines(r: AppResult, lang: str) -> list[str]:
+    """What was seen but is not scored as contact exposure, and the caps that held the score down."""
+    if r.facts is None:
+        return []
+    lines = [text(f"unscored.{flag}", lang) for flag in ("sms_send",) if r.facts.flags.get(flag)]
+    if r.score is not None:
+        lines += [text(f"cap.{cap}", lang) for cap in r.score.capped_by]
+    return lines
+
+
 def headline(r: AppResult, lang: str) -> str:
     """One sentence on the worst thing the app can do, naming the channels that reach that level."""
     if r.facts is None:

@@ -25,10 +25,16 @@ SCHEMA_DIR = (Path(__file__).parent.parent / "builtin_rules" / "schema").resolve
 @cache
 def _validator(schema_name: str, schema_dir: Path = SCHEMA_DIR) -> Draft202012Validator:
     from jsonschema import Draft202012Validator  # imported only when rules are validated, not when served cached
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
 
     schema = json.loads((schema_dir / f"{schema_name}.schema.json").read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
+    # schemas refer to each other by file name ("exposure.schema.json#/$defs/condition")
+    registry: Registry[Any] = Registry().with_resources(
+        (path.name, Resource.from_contents(json.loads(path.read_text(encoding="utf-8")), default_specification=DRAFT202012))
+        for path in schema_dir.glob("*.schema.json"))
+    return Draft202012Validator(schema, registry=registry)
 
 
 def _line_of(node: yaml.Node | None, path: list[Any]) -> int:

@@ -204,6 +204,8 @@ class RuleSet:
     scoring: dict[str, Any]
     digest: str
     lending: LendingCatalog = field(default_factory=LendingCatalog)
+    headlines: tuple[dict[str, Any], ...] = ()
+    flag_channels: dict[str, str] = field(default_factory=dict)
 
     def rule(self, rule_id: str) -> Rule | None:
         return next((r for r in self.rules if r.id == rule_id), None)
@@ -230,7 +232,7 @@ def _entries(data: Any) -> list[dict[str, Any]]:
 
 def to_data(rules: RuleSet) -> dict[str, Any]:
     """The rule set as plain JSON data (lists for tuples), the form it is cached in."""
-    return {name: getattr(rules, name) if name in ("scoring", "digest") else _plain(getattr(rules, name))
+    return {name: getattr(rules, name) if name in ("scoring", "digest", "headlines", "flag_channels") else _plain(getattr(rules, name))
             for name in (f.name for f in fields(RuleSet))}
 
 
@@ -261,6 +263,8 @@ def from_data(data: dict[str, Any]) -> RuleSet:
         digest=str(data["digest"]),
         lending=_build(LendingCatalog, {**data["lending"],
                                         "signals": [_build(LendingSignal, e) for e in data["lending"]["signals"]]}),
+        headlines=tuple(data["headlines"]),
+        flag_channels=dict(data["flag_channels"]),
     )
     if not all(isinstance(r.id, str) and isinstance(r.when, dict) for r in ruleset.rules):
         raise ValueError("a cached rule is malformed")
@@ -298,6 +302,8 @@ class _Collector:
         self.policies: dict[str, Policy] = {}
         self.scoring: dict[str, Any] | None = None
         self.lending = LendingCatalog()
+        self.headlines: tuple[dict[str, Any], ...] = ()
+        self.flag_channels: dict[str, str] = {}
         self.hasher = hashlib.sha256()
 
     def read_dir(self, root: Path) -> None:
@@ -321,6 +327,9 @@ class _Collector:
         elif rel.parts[0] == "policies":
             data, _node, errors = load_checked(path, "policy")
             self._keep(errors, lambda: self._add_policy(path, data))
+        elif path.name == "headlines.yaml" and len(rel.parts) == 1:
+            data, _node, errors = load_checked(path, "headlines")
+            self._keep(errors, lambda: self._add_headlines(data))
         elif path.name == "scoring.yaml" and len(rel.parts) == 1:
             data, _node, errors = load_checked(path, "scoring")
             self._keep(errors, lambda: setattr(self, "scoring", data["scoring"]))
@@ -343,6 +352,10 @@ class _Collector:
             self.errors.extend(errors)
         else:
             action()
+
+    def _add_headlines(self, data: dict[str, Any]) -> None:
+        self.headlines = tuple(data["headlines"])
+        self.flag_channels = dict(data.get("flag_channels") or {})
 
     def _add_policy(self, path: Path, data: dict[str, Any]) -> None:
         policy = data["policy"]
@@ -381,6 +394,8 @@ class _Collector:
             scoring=self.scoring,
             digest="sha256:" + self.hasher.hexdigest(),
             lending=self.lending,
+            headlines=self.headlines,
+            flag_channels=self.flag_channels,
         )
 
 
