@@ -34,7 +34,7 @@ def test_spyloan_headline_names_channel_in_both_languages(audit) -> None:
     result = audit("apk/lending_upload.apk")
     assert story.verdict_title(result, "en") == "Spyloan pattern: a lending app that sends your contact list off the phone"
     assert "通讯录" in story.verdict_title(result, "zh-CN") and "爆通讯录" in story.verdict_title(result, "zh-CN")
-    assert any(e.kind == "lending" for e in result.headline.evidence) and any(e.kind == "path" for e in result.headline.evidence)
+    assert any(e.kind == "lending" for e in result.headline.evidence) and any(e.kind == "flow" for e in result.headline.evidence)
 
 
 def test_every_headline_has_texts_and_the_last_always_holds(rules) -> None:
