@@ -639,6 +639,7 @@ class ZipArchive:
         self._slots = slots
         self._anomalies = list(dict.fromkeys(anomalies))
         self._seen = set(self._anomalies)
+        self._damage: dict[str, list[str]] = {}
         self.budget = budget or UnpackBudget()
 
     @classmethod
@@ -698,6 +699,11 @@ class ZipArchive:
             self._check_crc(slot.entry, data)
         self.budget.used += len(data)
         return data
+
+    def damage(self, name: str) -> tuple[str, ...]:
+        """What reading entry `name` found wrong with its bytes (CRC or size mismatch), in words:
+        the data is not what was stored, so whatever is read from it may be incomplete."""
+        return tuple(self._damage.get(name, ()))
 
     def _note(self, kind: str, detail: str) -> None:
         anomaly = ZipAnomaly(kind, detail)
@@ -783,6 +789,8 @@ class ZipArchive:
 
     def _check_size(self, entry: ZipEntry, data: bytes) -> None:
         if len(data) != entry.uncompressed_size:
+            self._damage.setdefault(entry.name, []).append(
+                f"zip entry inflates to {len(data)} bytes, not the declared {entry.uncompressed_size}")
             self._note(
                 "size-mismatch",
                 f"entry {entry.name!r} inflates to {len(data)} bytes, not the declared {entry.uncompressed_size}",
@@ -791,6 +799,7 @@ class ZipArchive:
     def _check_crc(self, entry: ZipEntry, data: bytes) -> None:
         actual = zlib.crc32(data)
         if actual != entry.crc:
+            self._damage.setdefault(entry.name, []).append("zip entry CRC does not match")
             self._note(
                 "bad-crc",
                 f"entry {entry.name!r} has CRC {actual:#010x}, not the declared {entry.crc:#010x}",

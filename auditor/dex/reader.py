@@ -17,7 +17,6 @@ import bisect
 import operator
 import re
 import struct
-import zlib
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -155,12 +154,6 @@ class DexFile:
         self._method_keys: list[int] | None = None
         self._field_keys: list[int] | None = None
         self._code_end = 0
-
-    @property
-    def checksum_ok(self) -> bool:
-        """Whether the header's Adler-32 matches the file, as ART checks before it loads a dex."""
-        (stored,) = struct.unpack_from("<I", self.data, 8)
-        return bool(zlib.adler32(memoryview(self.data)[12:]) == stored)
 
     # -- tables -------------------------------------------------------------------------------
 

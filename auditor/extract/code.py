@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from auditor.containers import ApkPiece
 from auditor.containers.zipsafe import ZipArchive
+from auditor.dex import integrity
 from auditor.dex.reader import CONST_STRING, CONST_STRING_JUMBO, FIELD_OPS, INVOKE_OPS, DexFile, DexFormatError
 from auditor.errors import CorruptArchive, NotAnAndroidPackage
 from auditor.extract.paths import PathFinder
@@ -147,11 +148,15 @@ def _load_unit(piece: ApkPiece, name: str, split: str | None, limits: Limits, *,
     if hidden and not data.startswith(b"dex\n"):
         return None
     try:
-        return DexUnit(DexFile(data, where), split, name, hidden)
+        unit = DexUnit(DexFile(data, where), split, name, hidden)
     except DexFormatError as exc:
         if not hidden:
             unreadable.append(str(exc))
         return None
+    damaged = [*piece.archive.damage(name), *integrity.damage(data)]
+    if damaged:  # still scanned: what it shows is evidence, but it may not be all there is
+        unreadable.append(f"{where} is damaged: {'; '.join(damaged)}")
+    return unit
 
 
 class SdkIndex:
@@ -406,9 +411,16 @@ class CodeScan:
         return found
 
     def _tampered_dex(self) -> list[Evidence]:
-        """Dex files whose header checksum does not match: edited after build, or built to break tools."""
-        return [Evidence("anti_analysis", f"{u.dex.name}: dex header checksum does not match its contents", None, u.split)
-                for u in self.units if not u.dex.checksum_ok]
+        """Dex files whose header checksum or signature does not match: edited after build, or built to break tools."""
+        found = []
+        for u in self.units:
+            if not integrity.adler32_ok(u.dex.data):
+                found.append(Evidence("anti_analysis", f"{u.dex.name}: dex header checksum does not match its contents",
+                                      None, u.split))
+            elif not integrity.sha1_ok(u.dex.data):
+                found.append(Evidence("anti_analysis", f"{u.dex.name}: dex SHA-1 signature does not match its contents "
+                                      "(edited after build, checksum recomputed)", None, u.split))
+        return found
 
     def _packers(self, pieces: list[ApkPiece]) -> list[Evidence]:
         found = []
