@@ -2,21 +2,18 @@
 through an executor, and hand every result to the caller as soon as it arrives.
 
 Streaming is what lets `-o results.jsonl` survive a killed batch: each line is written and flushed
-when its file is done, and a rerun with the same output skips files whose sha256, rules digest
-and tool version are already there, so every file ends up audited exactly once.
+when its file is done, and a rerun with the same output skips the inputs auditor.resume finds
+already there (same path, content, rules and tool version), so every input gets exactly one line.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from auditor import __version__
 from auditor.executors import Task
 from auditor.model import AppResult
 
@@ -50,7 +47,7 @@ class Outcome:
         return len(self.results) + len(self.resumed)
 
 
-def _sha256_or_none(path: str) -> str | None:
+def sha256_or_none(path: str) -> str | None:
     """The file's sha256, or None when it cannot be read (it then gets its error from the audit)."""
     from auditor.cache import file_sha256
 
@@ -58,24 +55,6 @@ def _sha256_or_none(path: str) -> str | None:
         return file_sha256(path)
     except OSError:
         return None
-
-
-def resumable_lines(output: Path | None, rules_digest: str) -> dict[str, dict[str, object]]:
-    """sha256 -> line of an existing JSONL report made with the same rules and tool version."""
-    done: dict[str, dict[str, object]] = {}
-    if output is None or not output.is_file():
-        return done
-    with output.open(encoding="utf-8") as handle:
-        for raw in handle:
-            try:
-                line = json.loads(raw)
-            except json.JSONDecodeError:
-                continue  # a line cut short by the kill: that file is audited again
-            tool = line.get("tool") or {}
-            if (line.get("sha256") and line.get("rules_digest") == rules_digest
-                    and isinstance(tool, dict) and tool.get("version") == __version__):
-                done[str(line["sha256"])] = line
-    return done
 
 
 class Progress:
@@ -110,7 +89,7 @@ def _missing(path: str) -> AppResult:
 
 def run_batch(inputs: list[str], missing: list[str], task: Task, executor: Executor, *,
               cache: Cache | None = None, cache_key: CacheKey | None = None,
-              resume: dict[str, dict[str, object]] | None = None,
+              resume: Mapping[str, dict[str, Any]] | None = None,
               on_result: Callable[[AppResult], None] = lambda r: None, show_progress: bool = False) -> Outcome:
     """Audit every input once; fresh results come back in input order.
 
@@ -129,20 +108,24 @@ def run_batch(inputs: list[str], missing: list[str], task: Task, executor: Execu
 
 
 def _run(inputs: list[str], missing: list[str], task: Task, executor: Executor, cache: Cache | None, cache_key: CacheKey | None,
-         resume: dict[str, dict[str, object]] | None, on_result: Callable[[AppResult], None], progress: Progress,
+         resume: Mapping[str, dict[str, Any]] | None, on_result: Callable[[AppResult], None], progress: Progress,
          done: dict[str, AppResult], resumed: list[dict[str, object]]) -> None:
     """run_batch's work, filling `done` and `resumed` as it goes so an interrupt keeps what is finished."""
     todo: list[str] = []
-    for path in missing:
-        done[path] = _missing(path)
-        on_result(done[path])
-        progress.step()
-    for path in inputs:
-        digest = _sha256_or_none(path) if (cache is not None or resume) else None
-        if digest and resume and digest in resume:
-            resumed.append(resume[digest])
+    resume = resume or {}
+    for path in [*missing, *inputs]:
+        if path in resume:
+            resumed.append(resume[path])
             progress.step()
+    for path in missing:
+        if path not in resume:
+            done[path] = _missing(path)
+            on_result(done[path])
+            progress.step()
+    for path in inputs:
+        if path in resume:
             continue
+        digest = sha256_or_none(path) if cache is not None else None
         hit = cache.get(digest, cache_key, path) if cache is not None and cache_key is not None and digest else None
         if hit is not None:
             done[path] = replace(hit, input=path)

@@ -166,3 +166,91 @@ def test_ctrl_c_marks_every_non_streamed_format_incomplete(tmp_path: Path) -> No
         code, stderr, out = _interrupted_run(tmp_path, fmt, jobs="2")
         assert code == 130 and "Traceback" not in stderr, stderr
         assert mark in out.read_text(), fmt
+
+
+def _lines(path: Path) -> list[dict[str, object]]:
+    out = []
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        try:
+            out.append(json.loads(raw))
+        except json.JSONDecodeError:
+            continue
+    return out
+
+
+def _twins(tmp_path: Path) -> list[str]:
+    """A small batch holding identical twins (same bytes, other paths)."""
+    apps = tmp_path / "apps"
+    (apps / "copy").mkdir(parents=True)
+    for name, source in (("a.apk", BENIGN), ("copy/a.apk", BENIGN), ("u.apk", UPLOAD), ("copy/u.apk", UPLOAD)):
+        (apps / name).write_bytes(Path(source).read_bytes())
+    return [str(apps / n) for n in ("a.apk", "copy/a.apk", "copy/u.apk", "u.apk")]
+
+
+def test_jsonl_resume_goes_by_path_so_twins_each_get_their_line(tmp_path: Path) -> None:
+    files = _twins(tmp_path)
+    out = tmp_path / "r.jsonl"
+    run("scan", "--jobs", "1", "-f", "jsonl", "-o", str(out), files[0], files[3])
+    result = run("scan", "--jobs", "2", "-f", "jsonl", "-o", str(out), *files)
+    assert sorted(str(line["input"]) for line in _lines(out)) == sorted(files)
+    assert "resuming: 2 of 4 already done" in result.stderr
+
+
+def test_error_lines_for_missing_inputs_are_not_appended_again(tmp_path: Path) -> None:
+    out = tmp_path / "r.jsonl"
+    gone = str(tmp_path / "gone.apk")
+    for _ in range(3):
+        run("scan", "--jobs", "1", "-f", "jsonl", "-o", str(out), BENIGN, gone)
+    assert sorted(str(line["input"]) for line in _lines(out)) == sorted([BENIGN, gone])
+
+
+def test_a_changed_file_replaces_its_line_and_other_inputs_are_kept_and_counted(tmp_path: Path) -> None:
+    files = _twins(tmp_path)
+    out = tmp_path / "r.jsonl"
+    run("scan", "--jobs", "1", "-f", "jsonl", "-o", str(out), *files)
+    Path(files[0]).write_bytes(Path(UPLOAD).read_bytes())  # a new build under the same name
+    result = run("scan", "--jobs", "1", "-f", "jsonl", "-o", str(out), files[0], files[1])
+    lines = _lines(out)
+    assert sorted(str(line["input"]) for line in lines) == sorted(files), "one line per input, the stale one replaced"
+    assert next(line for line in lines if line["input"] == files[0])["package"] == "com.cea.fixture.contactsupload"
+    assert "resuming: 1 of 2 already done" in result.stderr and "2 lines for other inputs" in result.stderr
+
+
+def test_fresh_starts_the_jsonl_over(tmp_path: Path) -> None:
+    files = _twins(tmp_path)
+    out = tmp_path / "r.jsonl"
+    run("scan", "--jobs", "1", "-f", "jsonl", "-o", str(out), *files)
+    result = run("scan", "--jobs", "1", "-f", "jsonl", "-o", str(out), "--fresh", files[2])
+    assert [line["input"] for line in _lines(out)] == [files[2]]
+    assert "resuming" not in result.stderr
+
+
+def test_kills_at_random_points_leave_exactly_one_line_per_input(tmp_path: Path) -> None:
+    """kill -9, SIGTERM and Ctrl-C (SIGINT to the process group) at random points, then a run to the end."""
+    import os
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    files = _twins(tmp_path)
+    gone = str(tmp_path / "apps" / "gone.apk")
+    out = tmp_path / "r.jsonl"
+    env = {**os.environ, "AUDITOR_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    command = [sys.executable, "-m", "auditor", "scan", "-q", "--no-cache", "--jobs", "2", "-f", "jsonl", "-o", str(out),
+               str(tmp_path / "apps"), gone]
+    rng = random.Random(15)
+    kills = 0
+    for _ in range(10):
+        proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        time.sleep(rng.uniform(0.0, 2.0))
+        sig = rng.choice([signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
+        if proc.poll() is None:
+            os.killpg(proc.pid, sig) if sig == signal.SIGINT else proc.send_signal(sig)
+            kills += 1
+        proc.wait(60)
+    final = subprocess.run(command, env=env, capture_output=True, timeout=120)
+    assert final.returncode == 2, final.stderr  # the missing input is an error result
+    inputs = [str(line["input"]) for line in _lines(out)]
+    assert sorted(inputs) == sorted([*files, gone]), f"after {kills} kills: {inputs}"

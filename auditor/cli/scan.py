@@ -56,6 +56,7 @@ from auditor.model import BANDS
 @click.option("--no-cache", is_flag=True,
               help="Neither read nor write the result cache (~/.cache/auditor; AUDITOR_CACHE_DIR overrides). "
                    "Off with --executor dask, where hashing every file on the client first would idle the cluster.")
+@click.option("--fresh", is_flag=True, help="With -f jsonl -o FILE: start FILE over instead of resuming it.")
 @click.option("--debug", is_flag=True, help="Run in one process and show tracebacks of internal errors.")
 @click.option("-v", "--verbose", "verbose_here", count=True, help="Same as auditor -v (users put it after 'scan' too).")
 @click.option("-q", "--quiet", "quiet_here", is_flag=True, help="Same as auditor -q.")
@@ -63,7 +64,7 @@ from auditor.model import BANDS
 def scan(ctx: click.Context, paths: tuple[Path, ...], from_list: TextIO | None, fmt: str, output: Path | None, rule_dirs: tuple[Path, ...],
          fail_on: str | None, baseline: Path | None, policy_spec: str, assume_lending: bool, lang: str, jobs: int | None,
          executor_kind: str, scheduler: str | None, read_bytes: bool, timeout: float, max_memory: int,
-         max_unpacked: int, max_ratio: int, max_entries: int, max_dex: int, max_nesting: int, no_cache: bool, debug: bool,
+         max_unpacked: int, max_ratio: int, max_entries: int, max_dex: int, max_nesting: int, no_cache: bool, fresh: bool, debug: bool,
          verbose_here: int, quiet_here: bool) -> None:
     """Audit APK files, split bundles (.xapk .apks .apkm) and folders of them."""
     ctx.obj["verbose"] += verbose_here
@@ -72,7 +73,7 @@ def scan(ctx: click.Context, paths: tuple[Path, ...], from_list: TextIO | None, 
     from auditor.executors import Task
     from auditor.gate import counted, exit_code
     from auditor.inputs import collect_inputs, read_list
-    from auditor.reports.scan import write_scan
+    from auditor.reports.scan import prepare_resume, write_scan
 
     rules = load_rules(rule_dirs)
     try:
@@ -86,12 +87,16 @@ def scan(ctx: click.Context, paths: tuple[Path, ...], from_list: TextIO | None, 
         raise click.UsageError("give at least one PATH, or --from-list FILE")
     inputs, missing = collect_inputs(paths + (read_list(from_list) if from_list else ()))
     check_output(output, inputs)
+    resume = prepare_resume(output, fmt, rules.digest, inputs, missing, fresh)
+    resuming = resume.summary(len(inputs) + len(missing), output) if output is not None else None
+    if resuming and not ctx.obj["quiet"]:
+        click.echo(f"auditor: {resuming}", err=True)
     executor = _executor(executor_kind, jobs, scheduler, read_bytes)
     try:
         outcome = write_scan(inputs, missing, Task(rules, limits, policy_ids, debug, assume_lending), executor, fmt, output,
                              RenderOptions(verbose=ctx.obj["verbose"] > 0, lang=lang), lambda text: write(text, output),
                              show_progress=not ctx.obj["quiet"], use_cache=not no_cache and not debug and executor_kind == "local",
-                             known=known)
+                             known=known, resume=resume)
     finally:
         close = getattr(executor, "close", None)
         if close is not None:

@@ -20,6 +20,7 @@ from auditor.formats import RenderOptions, formatter
 from auditor.inputs import collect_inputs
 from auditor.limits import Limits
 from auditor.model import AppResult, Report
+from auditor.resume import Resume
 from auditor.ruleset.ruleset import RuleSet
 from auditor.run import Executor, Outcome, run_batch
 
@@ -36,15 +37,28 @@ def scan_report(paths: tuple[Path, ...], rules: RuleSet, policy_ids: tuple[str, 
     return Report(__version__, rules.digest, rules.infos(), tuple(outcome.results))
 
 
+def prepare_resume(output: Path | None, fmt: str, rules_digest: str, inputs: list[str], missing: list[str], fresh: bool) -> Resume:
+    """What an existing `-f jsonl -o FILE` already holds for this run (its stale lines dropped);
+    with `fresh`, the file is emptied instead."""
+    from auditor.resume import plan_resume
+    from auditor.run import sha256_or_none
+
+    if fmt != "jsonl" or output is None or not output.is_file():
+        return Resume()
+    if fresh:
+        with output.open("w", encoding="utf-8"):
+            return Resume()
+    return plan_resume(output, rules_digest, inputs, missing, sha256_or_none)
+
+
 def write_scan(inputs: list[str], missing: list[str], task: Task, executor: Executor, fmt: str, output: Path | None,
                options: RenderOptions, write: Callable[[str], None], *, show_progress: bool, use_cache: bool,
-               known: set[tuple[str, str]] | None) -> Outcome:
-    """Stream JSONL as results arrive (resuming an existing -o file); render other formats at the end
-    and hand the text to `write` (the CLI's, which knows stdout from -o)."""
+               known: set[tuple[str, str]] | None, resume: Resume | None = None) -> Outcome:
+    """Stream JSONL as results arrive (appending to an -o file after the lines `resume` found there);
+    render other formats at the end and hand the text to `write` (the CLI's, which knows stdout from -o)."""
     from auditor.baseline import mark
     from auditor.formats.jsonl import line
     from auditor.formats.serialize import report_header
-    from auditor.run import resumable_lines
 
     rules = task.rules
     cache = cache_key = None
@@ -61,17 +75,14 @@ def write_scan(inputs: list[str], missing: list[str], task: Task, executor: Exec
         write(formatter(fmt)(report, options))
         return outcome
     header = report_header(Report(__version__, rules.digest, rules.infos()))
-    resume = resumable_lines(output, rules.digest)
     handle = output.open("a", encoding="utf-8") if output is not None else sys.stdout
-    if output is not None and handle.tell() > 0 and not output.read_bytes().endswith(b"\n"):
-        handle.write("\n")  # a killed run may have left half a line: start the next one clean
     try:
         def emit(result: AppResult) -> None:
             handle.write(line(mark(result, known) if known is not None else result, header))
             handle.flush()
 
-        return run_batch(inputs, missing, task, executor, cache=cache, cache_key=cache_key, resume=resume,
-                         on_result=emit, show_progress=show_progress)
+        return run_batch(inputs, missing, task, executor, cache=cache, cache_key=cache_key,
+                         resume=resume.done if resume is not None else None, on_result=emit, show_progress=show_progress)
     finally:
         if output is not None:
             handle.close()
