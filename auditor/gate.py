@@ -38,6 +38,30 @@ def exit_code(outcomes: list[Counted], fail_on: str | None) -> int:
     """0 clean, 1 an app reached --fail-on, 2 an input could not be analysed (2 wins over 1)."""
     if any(not ok for ok, _band in outcomes):
         return EXIT_ERROR
-    if fail_on and any(band and BANDS.index(band) >= BANDS.index(fail_on) for _ok, band in outcomes):
+    if reaching(outcomes, fail_on):
         return EXIT_FAIL_ON
     return EXIT_OK
+
+
+def summary(results: Iterable[AppResult], resumed: Iterable[dict[str, object]], fail_on: str | None, failing: int) -> str:
+    """The one line a scan ends with on stderr: files, ok, errors, the worst band, and what --fail-on caught.
+
+    CI logs show it even when the report goes to a file, so a red or green build says why."""
+    statuses: list[tuple[bool, object]] = [(r.ok, r.score.band if r.score else None) for r in results]
+    statuses += [(line.get("status") == "ok", line.get("band")) for line in resumed]
+    ok = sum(1 for good, _band in statuses if good)
+    errors = len(statuses) - ok
+    bands = [str(band) for _good, band in statuses if band in BANDS]
+    out = f"{len(statuses)} file{'' if len(statuses) == 1 else 's'}: {ok} ok, {errors} error{'' if errors == 1 else 's'}"
+    if bands:
+        out += f"; worst band: {max(bands, key=BANDS.index)}"
+    if fail_on and failing:
+        out += f"; {failing} reached --fail-on {fail_on}"
+    return out
+
+
+def reaching(outcomes: list[Counted], fail_on: str | None) -> int:
+    """How many apps reach --fail-on (after the baseline, if any)."""
+    if not fail_on:
+        return 0
+    return sum(1 for _ok, band in outcomes if band and BANDS.index(band) >= BANDS.index(fail_on))

@@ -254,3 +254,24 @@ def test_kills_at_random_points_leave_exactly_one_line_per_input(tmp_path: Path)
     assert final.returncode == 2, final.stderr  # the missing input is an error result
     inputs = [str(line["input"]) for line in _lines(out)]
     assert sorted(inputs) == sorted([*files, gone]), f"after {kills} kills: {inputs}"
+
+
+def test_a_summary_line_ends_every_scan(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.apk"
+    bad.write_bytes(b"not a zip")
+    result = run("scan", "--jobs", "2", "-f", "json", "--fail-on", "high", UPLOAD, BENIGN, str(bad))
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines()[-1] == "auditor: 3 files: 2 ok, 1 error; worst band: high; 1 reached --fail-on high"
+    clean = run("scan", "--jobs", "1", "-f", "json", BENIGN)
+    assert clean.stderr.strip().splitlines()[-1] == "auditor: 1 file: 1 ok, 0 errors; worst band: none"
+    assert run("scan", "--jobs", "1", "-q", BENIGN).stderr == "", "-q keeps a clean run silent"
+    assert "1 error" in run("scan", "--jobs", "1", "-q", str(bad)).stderr, "-q still says that inputs failed"
+
+
+def test_no_input_found_warns_and_exits_two(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "notes.txt").write_text("no apps here")
+    for command in (("scan", "--fail-on", "low"), ("compare",)):
+        result = run(*command, str(tmp_path / "empty"))
+        assert result.exit_code == 2, command
+        assert "no input found" in result.stderr

@@ -64,6 +64,13 @@ def check_output(output: Path | None, inputs: Iterable[str]) -> None:
         raise fail(exc.message) from None
 
 
+def no_input_found() -> str:
+    """The warning for a run whose paths hold no app at all (an empty folder would otherwise pass CI)."""
+    from auditor.inputs import EXTENSIONS
+
+    return f"no input found (folders are searched for {' '.join(EXTENSIONS)})"
+
+
 def fail(message: str, code: int = EXIT_ERROR) -> click.ClickException:
     """A one-line error that ends the command with `code`."""
     error = click.ClickException(message)

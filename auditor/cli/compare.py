@@ -14,7 +14,9 @@ from auditor.cli.common import (
     POLICY_OPTION,
     RULES_OPTION,
     check_output,
+    fail,
     load_rules,
+    no_input_found,
     select_policies,
     write,
 )
@@ -39,7 +41,10 @@ def compare(ctx: click.Context, paths: tuple[Path, ...], fmt: str, output: Path 
     from auditor.inputs import collect_inputs
     from auditor.reports.scan import scan_report
 
-    check_output(output, collect_inputs(paths)[0])
+    inputs, missing = collect_inputs(paths)
+    if not inputs and not missing:
+        raise fail(no_input_found())
+    check_output(output, inputs)
     rules = load_rules(rule_dirs)
     policy_ids = select_policies(rules, policy_spec)
     report = scan_report(paths, rules, policy_ids, jobs=jobs, assume_lending=assume_lending,

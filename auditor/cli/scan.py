@@ -17,6 +17,7 @@ from auditor.cli.common import (
     check_output,
     fail,
     load_rules,
+    no_input_found,
     select_policies,
     write,
 )
@@ -71,7 +72,7 @@ def scan(ctx: click.Context, paths: tuple[Path, ...], from_list: TextIO | None, 
     ctx.obj["quiet"] = ctx.obj["quiet"] or quiet_here
     from auditor.baseline import BaselineError, load_baseline
     from auditor.executors import Task
-    from auditor.gate import counted, exit_code
+    from auditor.gate import EXIT_ERROR, counted, exit_code, reaching, summary
     from auditor.inputs import collect_inputs, read_list
     from auditor.reports.scan import prepare_resume, write_scan
 
@@ -86,6 +87,8 @@ def scan(ctx: click.Context, paths: tuple[Path, ...], from_list: TextIO | None, 
     if not paths and from_list is None:
         raise click.UsageError("give at least one PATH, or --from-list FILE")
     inputs, missing = collect_inputs(paths + (read_list(from_list) if from_list else ()))
+    if not inputs and not missing:
+        raise fail(no_input_found())
     check_output(output, inputs)
     resume = prepare_resume(output, fmt, rules.digest, inputs, missing, fresh)
     resuming = resume.summary(len(inputs) + len(missing), output) if output is not None else None
@@ -105,7 +108,11 @@ def scan(ctx: click.Context, paths: tuple[Path, ...], from_list: TextIO | None, 
         written = f"; {output} holds them" + ("" if fmt == "jsonl" else ", marked incomplete") if output is not None else ""
         click.echo(f"auditor: interrupted: {outcome.done} of {outcome.total} files done{written}", err=True)
         ctx.exit(EXIT_INTERRUPTED)
-    ctx.exit(exit_code(counted(outcome.results, outcome.resumed, baseline=known is not None), fail_on))
+    weighed = counted(outcome.results, outcome.resumed, baseline=known is not None)
+    code = exit_code(weighed, fail_on)
+    if not ctx.obj["quiet"] or code == EXIT_ERROR:
+        click.echo(f"auditor: {summary(outcome.results, outcome.resumed, fail_on, reaching(weighed, fail_on))}", err=True)
+    ctx.exit(code)
 
 
 def _executor(kind: str, jobs: int | None, scheduler: str | None, read_bytes: bool) -> Any:
