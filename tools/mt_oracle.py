@@ -23,6 +23,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -177,7 +178,7 @@ def collect(apk: Path) -> Refs:
                         uses.append(("sfield" if insn.op in STATIC_FIELD_OPS else "ifield", cls, name, ftype))
                     elif insn.op in TYPE_OPS:
                         uses.append(("type", dex.type_name(insn.index), "", ""))
-    for cls, (sup, ifaces, _own) in refs.defined.items():
+    for sup, ifaces, _own in refs.defined.values():
         for t in [sup, *ifaces]:
             if t and t not in refs.defined:
                 refs.external[t].interface |= t in ifaces
@@ -188,14 +189,14 @@ def collect(apk: Path) -> Refs:
         for _n, desc, _s in list(ext.methods) + list(ext.fields):
             for t in _class_types(desc):
                 if t not in refs.defined:
-                    refs.external[t]  # noqa: B018 - creates the entry
+                    refs.external.setdefault(t, ExternalClass())
     return refs
 
 
 def _record_use(refs: Refs, kind: str, cls: str, name: str, desc: str) -> None:
     for t in _class_types(cls) + _class_types(desc):
         if t not in refs.defined:
-            refs.external[t]  # noqa: B018 - creates the entry
+            refs.external.setdefault(t, ExternalClass())
     if kind == "type" or not cls.startswith("L"):
         return
     if kind == "interface" and cls in refs.defined:
@@ -228,7 +229,7 @@ def _external_owner(refs: Refs, cls: str, name: str, proto: str) -> str | None:
 def _lift_overrides(refs: Refs) -> None:
     """App methods that may override a framework method (onCreate, run, onChanged...) get a
     declaration in each external supertype, so that MT sees the override and its lifecycles."""
-    for cls, (sup, ifaces, own) in refs.defined.items():
+    for cls, (_sup, ifaces, own) in refs.defined.items():
         ancestors = [t for t in [_external_owner(refs, cls, "\0", "()V"), *ifaces] if t and t not in refs.defined]
         for ext_name in ancestors:
             ext = refs.external[ext_name]
@@ -259,6 +260,14 @@ class ConstantPool:
         return self.index[(tag, key)]
 
 
+def _members(found: set[tuple[str, str, bool]]) -> list[tuple[tuple[str, str], bool]]:
+    """One declaration per name and descriptor (a class file may not hold two), static if any use is."""
+    merged: dict[tuple[str, str], bool] = {}
+    for name, desc, static in found:
+        merged[(name, desc)] = merged.get((name, desc), False) or static
+    return sorted(merged.items())
+
+
 def class_file(descriptor: str, ext: ExternalClass) -> bytes:
     """A Java 8 class file declaring the class and its members, none with code (native or abstract)."""
     internal = descriptor[1:-1]
@@ -268,15 +277,13 @@ def class_file(descriptor: str, ext: ExternalClass) -> bytes:
     sup = pool.klass(sup_desc[1:-1]) if sup_desc else 0
     ifaces = [pool.klass(i[1:-1]) for i in KNOWN_INTERFACES.get(descriptor, ())]
     flags = 0x0001 | (0x0200 | 0x0400 if ext.interface else 0)
-    fields = [(0x0001 | (0x0008 if static else 0), pool.utf8(n), pool.utf8(t)) for n, t, static in sorted(ext.fields)]
+    fields = [(0x0001 | (0x0008 if static else 0), pool.utf8(n), pool.utf8(t)) for (n, t), static in _members(ext.fields)]
     methods = []
-    for name, proto, static in sorted(ext.methods):
+    for (name, proto), static in _members(ext.methods):
         if name == "<clinit>":
             continue
-        if ext.interface and not static:
-            access = 0x0001 | 0x0400
-        else:
-            access = 0x0001 | 0x0100 | (0x0008 if static else 0)
+        # public abstract in an interface, public native elsewhere: a declaration without code
+        access = 0x0401 if ext.interface and not static else 0x0101 | (0x0008 if static else 0)
         methods.append((access, pool.utf8(name), pool.utf8(proto)))
     out = [struct.pack(">IHHH", 0xCAFEBABE, 0, 52, len(pool.entries) + 1), *pool.entries,
            struct.pack(">HHHH", flags, this, sup, len(ifaces)), *(struct.pack(">H", i) for i in ifaces),
@@ -302,7 +309,7 @@ def add_lifecycles(refs: Refs, lifecycles: list[dict]) -> list[dict]:
             refs.external[base].methods.add((callee["method_name"], proto, False))
             for t in _class_types(proto):
                 if t not in refs.defined:
-                    refs.external[t]  # noqa: B018 - creates the entry
+                    refs.external.setdefault(t, ExternalClass())
     return kept
 
 
@@ -395,7 +402,7 @@ def mt_share(bin_dir: Path) -> Path:
     return bin_dir.parent / "share" / "mariana-trench" / "configuration"
 
 
-def run_mt(apk: Path, work: Path, bin_dir: Path, config: dict[str, Path], timed: bool) -> dict:
+def run_mt(apk: Path, work: Path, bin_dir: Path, config: dict[str, Path], timed: bool, timeout: float) -> dict:
     """Run MT on one APK; returns its issues by rule name plus time and memory."""
     work.mkdir(parents=True, exist_ok=True)
     refs = collect(apk)
@@ -420,16 +427,27 @@ def run_mt(apk: Path, work: Path, bin_dir: Path, config: dict[str, Path], timed:
         cmd = ["/usr/bin/time", "-v", *cmd]
     env = dict(os.environ, PATH=f"{bin_dir}:{os.environ.get('PATH', '')}")
     started = time.monotonic()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=work)
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=work,
+                          start_new_session=True) as child:
+        try:
+            stdout, stderr = child.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)  # MT's binary is a grandchild: end the whole group
+            child.communicate()
+            stdout = None
+    if stdout is None:
+        return {"apk": str(apk), "returncode": None, "seconds": timeout, "issues": {},
+                "error": f"no result within {timeout:.0f} s"}
     seconds = time.monotonic() - started
+    proc = subprocess.CompletedProcess(cmd, child.returncode, stdout, stderr)
     (work / "mt.log").write_text(proc.stdout + proc.stderr)
     result: dict = {"apk": str(apk), "stub_classes": stub_classes, "returncode": proc.returncode,
                     "seconds": round(seconds, 2), "issues": {}}
-    peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
-    if peak:
-        result["peak_mb"] = round(int(peak.group(1)) / 1024, 1)
+    result.update(time_v(proc.stderr))
     if proc.returncode != 0:
-        result["error"] = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
+        errors = [line for line in (proc.stdout + proc.stderr).splitlines()
+                  if re.search(r"MarianaTrench error|RedexError|CRITICAL (?!Exiting)", line)]
+        result["error"] = (errors or ["exit status " + str(proc.returncode)])[0][:200]
         return result
     names = rule_names(config["rules"])
     for path in sorted(out.glob("model@*.json")):
@@ -442,6 +460,38 @@ def run_mt(apk: Path, work: Path, bin_dir: Path, config: dict[str, Path], timed:
                 result["issues"].setdefault(name, []).append(
                     {"method": model.get("method"), "callee": issue.get("callee"),
                      "position": issue.get("position", {}).get("line")})
+    return result
+
+
+def time_v(stderr: str) -> dict[str, float]:
+    """Peak RSS (MB) and CPU seconds (user + system) from /usr/bin/time -v's report. CPU time is what
+    to compare on a loaded machine: wall time there mostly measures the other jobs."""
+    out: dict[str, float] = {}
+    peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", stderr)
+    if peak:
+        out["peak_mb"] = round(int(peak.group(1)) / 1024, 1)
+    cpu = re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", stderr)
+    if cpu:
+        out["cpu_s"] = round(sum(map(float, cpu)), 2)
+    return out
+
+
+def run_auditor(apk: Path, repo: Path, timeout: float) -> dict:
+    """The auditor's levels for the same APK, from `repo` (a checkout), timed like MT; no cache."""
+    cmd = ["/usr/bin/time", "-v", sys.executable, "-m", "auditor", "scan", "--no-cache", "-f", "json", str(apk)]
+    started = time.monotonic()
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=repo, timeout=timeout)
+    result: dict = {"seconds": round(time.monotonic() - started, 2), **time_v(proc.stderr)}
+    try:
+        app = json.loads(proc.stdout)["apps"][0]
+    except (ValueError, KeyError, IndexError):
+        result["error"] = f"exit status {proc.returncode}"
+        return result
+    result["levels"] = {c: s.get("level", "?") for c, s in app.get("channels", {}).items()}
+    result["flows"] = sorted({f"{c}: {e.get('entry_point')} -> {', '.join(e.get('endpoints') or [])}"
+                              for c, s in app.get("channels", {}).items() for e in s.get("evidence", [])
+                              if e.get("kind") == "flow"})
+    result["status"] = app.get("status")
     return result
 
 
@@ -459,17 +509,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=Path("/tmp/mt-oracle"), help="scratch folder")
     parser.add_argument("--json", type=Path, help="write every result here")
     parser.add_argument("--time", action="store_true", help="measure with /usr/bin/time -v")
+    parser.add_argument("--auditor", type=Path, metavar="CHECKOUT",
+                        help="also run the auditor of this checkout on each APK (levels, time, peak RSS)")
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds allowed per APK (default 1800)")
     args = parser.parse_args(argv)
     config = write_config(args.work)
     results = []
-    print(f"{'apk':44} {'contacts':8} {'sms':8} {'call_log':8} {'s':>7} {'MB':>7}")
+    header = f"{'apk':44} {'contacts':8} {'sms':8} {'call_log':8} {'cpu s':>7} {'MB':>7}"
+    print(header + (f" | auditor: {header[45:]}" if args.auditor else ""))
     for apk in (a.resolve() for a in args.apks):
-        result = run_mt(apk, args.work / apk.stem, args.mt_bin, config, args.time)
+        result = run_mt(apk, args.work / apk.stem, args.mt_bin, config, args.time, args.timeout)
         results.append(result)
         lv = levels(result)
         status = result.get("error", "")
-        print(f"{apk.name[:44]:44} {lv['contacts']:8} {lv['sms']:8} {lv['call_log']:8} "
-              f"{result['seconds']:7.1f} {result.get('peak_mb', 0):7.0f} {status}", flush=True)
+        line = (f"{apk.name[:44]:44} {lv['contacts']:8} {lv['sms']:8} {lv['call_log']:8} "
+                f"{result.get('cpu_s', result['seconds']):7.1f} {result.get('peak_mb', 0):7.0f}")
+        if args.auditor:
+            ours = result["auditor"] = run_auditor(apk, args.auditor, args.timeout)
+            al = ours.get("levels", {})
+            line += (f" | {al.get('contacts', '?'):8} {al.get('sms', '?'):8} {al.get('call_log', '?'):8} "
+                     f"{ours.get('cpu_s', ours['seconds']):7.1f} {ours.get('peak_mb', 0):7.0f}")
+        print(f"{line} {status}", flush=True)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     return 0
