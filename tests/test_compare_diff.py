@@ -98,7 +98,8 @@ def test_diff_renderings(report: Report) -> None:
     assert data["exposure_up"] is True and data["score"]["delta"] == data["score"]["new"] - data["score"]["old"]
     assert {"rule_id", "severity", "confidence", "points", "evidence"} <= set(data["findings"]["new"][0])
     table = diff.render(change, "table", "en")
-    assert "contacts: declared → upload (up)" in table and table.rstrip().endswith("Exposure went up.")
+    assert "contacts: declared → upload (up)" in table and "Exposure went up." in table
+    assert table.rstrip().endswith("It is not a malware or fraud verdict."), "every human-facing report says what it judges"
     markdown = diff.render(change, "markdown", "zh-CN")
     assert "## 新增权限" in markdown and "暴露程度升高" in markdown
 

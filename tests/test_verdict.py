@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import replace
 
 import pytest
@@ -103,3 +104,28 @@ def test_lending_picker_complies(rules) -> None:
     result = audit_path(str(FIXTURES / "apk" / "lending_picker.apk"), rules, Limits(), ("auto",))
     verdicts = {v.policy: v.verdict for v in result.policies}
     assert verdicts["google-play-financial"] == "complies" and "violates" not in verdicts.values()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_human_formats_lead_with_headline_score_and_policies(audit, rules, lang: str) -> None:
+    """Table, Markdown and HTML put the headline, score and policy verdicts first, and say what they judge."""
+    from auditor.formats import RenderOptions, formatter, story
+    from auditor.limits import Limits
+    from auditor.model import Report
+    from auditor.pipeline import audit_path
+    from tests.conftest import FIXTURES
+
+    lender = audit_path(str(FIXTURES / "apk" / "lending_upload.apk"), rules, Limits(), ("auto",))
+    premium = audit("apk/sms_receiver.apk")
+    report = Report("0", rules.digest, rules.infos(), (lender, premium))
+    title, banner = story.verdict_title(lender, lang), story.policy_banner(lender, lang)
+    for fmt in ("table", "markdown", "html"):
+        raw = formatter(fmt)(report, RenderOptions(lang=lang, width=400))
+        page = html.unescape(raw).replace("\\", "")  # the formats' escaping aside
+        assert story.scope_line(lang) in page
+        assert story.verdict_short(lender, lang) in page and "google-play-financial" in page
+        if fmt != "table":
+            body = page[page.index(title):]
+            assert body.index(title) < body.index(story.score_line(lender, lang))
+            assert banner.split("(")[0] in body[:2000], "the policy banner stands by the score"
+        assert text("unscored.sms_send", lang) in page

@@ -15,7 +15,7 @@ from html import escape
 from auditor.formats import RenderOptions, story
 from auditor.formats.chart import BAND_COLOURS, ERROR_COLOUR, LEVEL_COLOURS, bar_chart
 from auditor.formats.safe import terminal_safe
-from auditor.formats.table import readers_sentences
+from auditor.formats.table import policy_summary, readers_sentences
 from auditor.formats.trace import trace_lines
 from auditor.i18n import name, text
 from auditor.model import CHANNELS, AppResult, Evidence, Finding, PolicyVerdict, Report, RuleInfo
@@ -28,10 +28,12 @@ body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto S
 margin:0 auto;max-width:980px;padding:1rem;color:#1a1a1a;background:#fafafa}
 h1{margin:.2rem 0}.meta{color:#555;font-size:.85rem;word-break:break-all}
 article{background:#fff;border:1px solid #ddd;border-radius:8px;margin:1.5rem 0;overflow:hidden}
-article>section,article>details,article>.warn,article>.error-text{margin:0 1rem 1rem}
+article>section,article>details,article>.warn,article>.note,article>.error-text{margin:0 1rem 1rem}
 .banner{color:#fff;padding:1rem}.banner .score{font-size:.95rem;margin:0;text-transform:uppercase;letter-spacing:.04em}
 .banner .headline{font-size:1.45rem;font-weight:700;margin:.3rem 0}.banner .who{margin:0;opacity:.92;word-break:break-all}
 .warn{background:#fff3cd;border-left:5px solid #b45309;padding:.6rem .8rem}
+.note{background:#eef2f7;border-left:5px solid #475569;padding:.6rem .8rem}
+.banner .reason,.banner .policies,.banner .kind{margin:.2rem 0}.banner .policies{font-weight:600}.scope{color:#444;font-size:.9rem}
 h3{margin:1rem 0 .3rem;font-size:1.05rem}
 table{border-collapse:collapse;font-size:.9rem}td,th{border:1px solid #ddd;padding:.25rem .5rem;text-align:left}
 code{font-size:.85em;word-break:break-all;background:#f2f2f2;padding:0 .2em}
@@ -80,7 +82,8 @@ def _ul(items: Iterable[str]) -> str:
 
 def header(title: str, report: Report, lang: str) -> str:
     generated = text("report.generated", lang, version=h(report.tool_version), digest=h(report.rules_digest))
-    return f'<header><h1>{escape(title)}</h1><p class="meta">{generated}</p></header>'
+    return (f'<header><h1>{escape(title)}</h1><p class="meta">{generated}</p>'
+            f'<p class="scope">{escape(story.scope_line(lang))}</p></header>')
 
 
 def chart_section(results: tuple[AppResult, ...], lang: str) -> str:
@@ -108,9 +111,9 @@ def band_cell(r: AppResult, lang: str) -> str | tuple[str, str]:
 
 
 def _matrix(report: Report, lang: str) -> str:
-    headers = [escape(text(f"col.{c}", lang)) for c in ("app", *CHANNELS, "score", "band")]
-    rows = [[app_link(i, r), *level_cells(r, lang), str(r.score.value) if r.score else "", band_cell(r, lang)]
-            for i, r in enumerate(report.results)]
+    headers = [escape(text(f"col.{c}", lang)) for c in ("app", "verdict", "score", "band", "policies", *CHANNELS)]
+    rows = [[app_link(i, r), escape(story.verdict_short(r, lang)), str(r.score.value) if r.score else "", band_cell(r, lang),
+             escape(policy_summary(r)), *level_cells(r, lang)] for i, r in enumerate(report.results)]
     return f"<section><h2>{escape(text('report.matrix', lang))}</h2>{table(headers, rows)}</section>"
 
 
@@ -119,8 +122,10 @@ def _banner(r: AppResult, lang: str) -> str:
     m = r.facts.manifest
     score = story.score_line(r, lang)
     who = f"<bdi>{h(story.app_name(r))}</bdi> · {h(m.package)} · {h(story.version_of(r))}"
-    return (f'<div class="banner band-{r.score.band}"><p class="score">{escape(score)}</p>'
-            f'<p class="headline">{escape(story.headline(r, lang))}</p><p class="who">{who}</p></div>')
+    extra = [story.verdict_reason(r, lang), story.policy_banner(r, lang), story.kind_line(r, lang)]
+    lines = "".join(f'<p class="{cls}">{h(line)}</p>' for cls, line in zip(("reason", "policies", "kind"), extra, strict=True) if line)
+    return (f'<div class="banner band-{r.score.band}"><p class="headline">{h(story.verdict_title(r, lang))}</p>'
+            f'<p class="score">{escape(score)}</p>{lines}<p class="who">{who}</p></div>')
 
 
 def _section(title_key: str, content: str, lang: str) -> str:
@@ -191,6 +196,10 @@ def _app(index: int, r: AppResult, rules: dict[str, RuleInfo], lang: str) -> str
     if r.facts is None or r.score is None:
         return _error_app(index, r, lang)
     parts = [_banner(r, lang)]
+    unscored = story.unscored_lines(r, lang)
+    if unscored:
+        parts.append(f'<div class="note"><strong>{escape(text("report.unscored", lang))}</strong>{escape(text("label.sep", lang))}'
+                     f'{"; ".join(escape(x) for x in unscored)}</div>')
     if not r.facts.assessable:
         reasons = text("list.sep", lang).join(story.assessability_reasons(r.facts, lang))
         parts.append(f'<div class="warn"><strong>{escape(text("report.not_assessable_title", lang))}</strong>'

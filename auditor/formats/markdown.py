@@ -14,7 +14,7 @@ from html import escape
 
 from auditor.formats import RenderOptions, story
 from auditor.formats.safe import terminal_safe
-from auditor.formats.table import readers_sentences
+from auditor.formats.table import policy_summary, readers_sentences
 from auditor.formats.trace import trace_lines
 from auditor.i18n import name, text
 from auditor.model import CHANNELS, AppResult, Evidence, Finding, PolicyVerdict, Report
@@ -56,14 +56,15 @@ def table(headers: list[str], rows: list[list[str]]) -> list[str]:
 
 def _summary_row(r: AppResult, lang: str) -> list[str]:
     if r.facts is None:
-        return [md_text(r.input), *[""] * len(CHANNELS), "", md_text(text("error.prefix", lang))]
+        return [md_text(r.input), md_text(text("error.prefix", lang)), "", "", "", *[""] * len(CHANNELS)]
     levels = [md_text(story.level_word(r.facts.channels[c], lang)) for c in CHANNELS]
     score, band = (str(r.score.value), text(f"band.{r.score.band}", lang)) if r.score else ("", "")
-    return [f"{md_text(story.app_name(r))} ({md_text(r.facts.manifest.package)})", *levels, score, md_text(band)]
+    return [f"{md_text(story.app_name(r))} ({md_text(r.facts.manifest.package)})", md_text(story.verdict_short(r, lang)),
+            score, md_text(band), policy_summary(r), *levels]
 
 
 def _summary(report: Report, lang: str) -> list[str]:
-    headers = [text(f"col.{c}", lang) for c in ("app", *CHANNELS, "score", "band")]
+    headers = [text(f"col.{c}", lang) for c in ("app", "verdict", "score", "band", "policies", *CHANNELS)]
     return [f"## {text('report.summary', lang)}", "", *table(headers, [_summary_row(r, lang) for r in report.results]), ""]
 
 
@@ -101,7 +102,11 @@ def _verdict(r: AppResult, lang: str) -> list[str]:
     assert r.facts is not None and r.score is not None
     score = story.score_line(r, lang)
     lines = [f"{md_code(r.facts.manifest.package)} {md_text(story.version_of(r))} · {md_code(r.input)}", "",
-             f"**{text('report.verdict', lang)}: {score}** — {story.headline(r, lang)}", ""]
+             f"**{text('report.verdict', lang)}: {md_text(story.verdict_title(r, lang))}** · **{score}**", "",
+             md_text(story.verdict_reason(r, lang)), ""]
+    banner = story.policy_banner(r, lang)
+    lines += [f"- {md_text(line)}" for line in (story.kind_line(r, lang), banner, *story.unscored_lines(r, lang)) if line]
+    lines.append("")
     if not r.facts.assessable:
         reasons = text("list.sep", lang).join(md_text(x) for x in story.assessability_reasons(r.facts, lang))
         lines += [f"> ⚠ **{text('not_assessable', lang, reasons=reasons)}**", ""]
@@ -126,7 +131,8 @@ def _app(r: AppResult, lang: str) -> list[str]:
 def header(title_key: str, report: Report, lang: str) -> list[str]:
     """Title and provenance line, shared with the compare and diff reports."""
     return [f"# {text(title_key, lang)}", "",
-            text("report.generated", lang, version=md_text(report.tool_version), digest=md_code(report.rules_digest)), ""]
+            text("report.generated", lang, version=md_text(report.tool_version), digest=md_code(report.rules_digest)), "",
+            f"> {md_text(story.scope_line(lang))}", ""]
 
 
 def _incomplete(report: Report, lang: str) -> list[str]:

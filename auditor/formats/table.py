@@ -12,6 +12,7 @@ escape sequences into the user's terminal.
 from __future__ import annotations
 
 import shutil
+import textwrap
 
 from tabulate import tabulate
 from wcwidth import wcswidth
@@ -65,9 +66,9 @@ def _row(r: AppResult, lang: str, with_policies: bool) -> list[str]:
     band = text(f"band.{r.score.band}", lang) if r.score else ""
     if not r.facts.assessable:
         band += " (?)"
-    row = [terminal_safe(r.input), terminal_safe(m.package), terminal_safe(m.label), *levels,
-           str(r.score.value if r.score else ""), band]
-    return [*row, policy_summary(r)] if with_policies else row
+    verdict = [story.verdict_short(r, lang), str(r.score.value if r.score else ""), band]
+    policies = [policy_summary(r)] if with_policies else []
+    return [terminal_safe(r.input), terminal_safe(m.package), terminal_safe(m.label), *verdict, *policies, *levels]
 
 
 FLEXIBLE = {0: True, 1: False, 2: False}
@@ -108,7 +109,9 @@ def readers_sentences(r: AppResult, lang: str) -> list[str]:
 
 
 def _details(r: AppResult, lang: str) -> list[str]:
-    lines = [f"  {s}" for s in readers_sentences(r, lang)]
+    lines = [f"  {line}" for line in (story.verdict_title(r, lang), story.verdict_reason(r, lang), story.kind_line(r, lang),
+                                      terminal_safe(story.policy_banner(r, lang)), *story.unscored_lines(r, lang)) if line]
+    lines += [f"  {s}" for s in readers_sentences(r, lang)]
     if r.facts is not None and not r.facts.assessable:
         reasons = text("list.sep", lang).join(map(terminal_safe, story.assessability_reasons(r.facts, lang)))
         lines.append("  " + text("not_assessable", lang, reasons=reasons))
@@ -140,7 +143,26 @@ def legend(results: tuple[AppResult, ...], lang: str) -> list[str]:
         lines.append(text("legend.not_assessable", lang))
     if any(r.policies for r in results):
         lines.append(text("legend.policies", lang))
+    if any(r.headline is not None for r in results):
+        lines.append(text("legend.verdict", lang))
     return lines
+
+
+def app_notes(results: tuple[AppResult, ...], lang: str, width: int) -> list[str]:
+    """Per app, under the table: the policies it violates by name, and what was seen but not scored."""
+    lines = []
+    for r in results:
+        who = terminal_safe(story.app_name(r))
+        if any(v.verdict == "violates" for v in r.policies):
+            lines.append(clip(f"{who}: {terminal_safe(story.policy_banner(r, lang))}", width))
+        lines += [clip(f"{who}: {line}", width) for line in story.unscored_lines(r, lang)]
+    return lines
+
+
+def wrap(line: str, width: int) -> list[str]:
+    """A sentence in lines of at most `width` display columns (CJK characters take two)."""
+    wide = _width(line) > len(line)
+    return textwrap.wrap(line, width // 2 if wide else width) or [""]
 
 
 def error_lines(results: tuple[AppResult, ...], lang: str, width: int) -> list[str]:
@@ -153,10 +175,11 @@ def render(report: Report, options: RenderOptions) -> str:
     lang = options.lang
     width = options.width or shutil.get_terminal_size((FALLBACK_WIDTH, 24)).columns
     with_policies = any(r.policies for r in report.results)
-    columns = ("input", "package", "label", *CHANNELS, "score", "band", *(("policies",) if with_policies else ()))
+    columns = ("input", "package", "label", "verdict", "score", "band", *(("policies",) if with_policies else ()), *CHANNELS)
     headers = [text(f"col.{c}", lang) for c in columns]
     incomplete = [] if report.incomplete is None else [text("report.incomplete", lang, done=report.incomplete[0], total=report.incomplete[1])]
-    notes = [*incomplete, *error_lines(report.results, lang, width), *legend(report.results, lang)]
+    notes = [*incomplete, *error_lines(report.results, lang, width), *app_notes(report.results, lang, width),
+             *legend(report.results, lang), *wrap(story.scope_line(lang), width)]
     if not options.verbose:
         rows = fit([_row(r, lang, with_policies) for r in report.results], headers, width)
         table = tabulate(rows, headers=headers, tablefmt="simple")

@@ -79,7 +79,7 @@ def tally(results: tuple[AppResult, ...]) -> list[PolicyTally]:
 
 
 def headers(policies: tuple[str, ...], lang: str) -> list[str]:
-    return [*(text(f"col.{c}", lang) for c in ("app", "package", "version", *CHANNELS, "score", "band")),
+    return [*(text(f"col.{c}", lang) for c in ("app", "package", "version", "verdict", "score", "band", *CHANNELS)),
             *policies, text("col.sdks", lang)]
 
 
@@ -87,13 +87,15 @@ def row(r: AppResult, policies: tuple[str, ...], lang: str) -> list[Cell]:
     """The matrix row of one result; an error shows its path as the app and its reason in the last column."""
     if r.facts is None or r.score is None:
         empty: Cell = ("", None)
-        return [(r.input, None), *[empty] * (3 + len(CHANNELS)),  # package, version, channels, score
-                (text("error.prefix", lang), "band-error"), *[empty] * len(policies), (story.error_text(r, lang), None)]
+        return [(r.input, None), *[empty] * 4,  # package, version, verdict, score
+                (text("error.prefix", lang), "band-error"), *[empty] * (len(CHANNELS) + len(policies)),
+                (story.error_text(r, lang), None)]
     verdicts = {v.policy: v.verdict for v in r.policies}
     states = [r.facts.channels[c] for c in CHANNELS]
     return [(story.app_name(r), None), (r.facts.manifest.package, None), (story.version_of(r), None),
-            *[(story.level_word(s, lang), f"lvl-{s.level}") for s in states],
+            (story.verdict_short(r, lang), None),
             (str(r.score.value), None), (text(f"band.{r.score.band}", lang), f"band-{r.score.band}"),
+            *[(story.level_word(s, lang), f"lvl-{s.level}") for s in states],
             *[(story.policy_word(verdicts[p], lang) if p in verdicts else "", None) for p in policies],
             (", ".join(s.name for s in r.facts.code.sdks), None)]
 
@@ -111,7 +113,7 @@ def _matrix(report: Report, lang: str, cell: Callable[[Cell], T]) -> tuple[list[
 
 def _table(report: Report, lang: str) -> str:
     head, rows = _matrix(report, lang, lambda c: terminal_safe(c[0]))
-    lines = summary_lines(tally(report.results), lang)
+    lines = [*summary_lines(tally(report.results), lang), story.scope_line(lang)]
     return tabulate(rows, headers=head, tablefmt="simple") + "\n" + "".join(f"\n{x}" for x in lines) + ("\n" if lines else "")
 
 

@@ -157,7 +157,7 @@ def render_table(d: AppDiff, lang: str) -> str:
     for heading, items in _sections(d, lang, terminal_safe):
         lines.append(f"{heading}:" + ("" if items else f" {text('diff.nothing', lang)}"))
         lines += [f"  {x}" for x in items]
-    return "\n".join([*lines, _verdict(d, lang)]) + "\n"
+    return "\n".join([*lines, _verdict(d, lang), story.scope_line(lang)]) + "\n"
 
 
 def render_markdown(d: AppDiff, lang: str) -> str:
@@ -167,7 +167,7 @@ def render_markdown(d: AppDiff, lang: str) -> str:
     lines = [f"# {title}", "", *(f"- {x}" for x in _facts_lines(d, lang, md_text))]
     for heading, items in _sections(d, lang, md_text):
         lines += ["", f"## {heading}", "", *([f"- {x}" for x in items] or [text("diff.nothing", lang)])]
-    return "\n".join([*lines, "", f"**{_verdict(d, lang)}**"]) + "\n"
+    return "\n".join([*lines, "", f"**{_verdict(d, lang)}**", "", f"> {md_text(story.scope_line(lang))}"]) + "\n"
 
 
 def render(d: AppDiff, fmt: str, lang: str) -> str:
