@@ -136,7 +136,7 @@ def test_compare_formats(report: Report) -> None:
     markdown = compare.render(report, "markdown", options)
     assert "## Policy summary" in markdown and "| Fixture App |" in markdown
     page = compare.render(report, "html", RenderOptions(lang="zh-CN"))
-    assert "<svg" in page and "default-src 'none'" in page and "<script" not in page and "政策汇总" in page
+    assert '<ul class="chart"' in page and "default-src 'none'" in page and "<script" not in page and "政策汇总" in page
 
 
 # --- through the command line (pass once auditor.cli registers compare and diff) -----------------

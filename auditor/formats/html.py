@@ -2,7 +2,7 @@
 
 Each app opens with a verdict banner in its band's colour and plain sentences: what it can read,
 what that means for the people in the contact list, what to do, who reads it. The evidence sits
-below in <details>. The page loads nothing: inline CSS, inline SVG, no script, and a CSP that
+below in <details>. The page loads nothing: inline CSS, no script, and a CSP that
 forbids every fetch, so a report about malware can be opened offline and leaks nothing.
 Every app-controlled string (label, package, path, evidence) goes through `h`.
 """
@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from html import escape
 
 from auditor.formats import RenderOptions, story
-from auditor.formats.chart import BAND_COLOURS, ERROR_COLOUR, LEVEL_COLOURS, bar_chart
+from auditor.formats.chart import BAND_COLOURS, CHART_CSS, ERROR_COLOUR, LEVEL_COLOURS, bar_chart
 from auditor.formats.safe import terminal_safe
 from auditor.formats.table import policy_summary, readers_sentences
 from auditor.formats.trace import trace_lines
@@ -25,7 +25,7 @@ MAX_EVIDENCE_SHOWN = 20
 
 _CSS = """
 body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans CJK SC",sans-serif;
-margin:0 auto;max-width:980px;padding:1rem;color:#1a1a1a;background:#fafafa}
+margin:0 auto;max-width:980px;padding:1rem;color:#1a1a1a;background:#fafafa;overflow-wrap:anywhere}
 h1{margin:.2rem 0}.meta{color:#555;font-size:.85rem;word-break:break-all}
 article{background:#fff;border:1px solid #ddd;border-radius:8px;margin:1.5rem 0;overflow:hidden}
 article>section,article>details,article>.warn,article>.note,article>.error-text{margin:0 1rem 1rem}
@@ -38,9 +38,22 @@ h3{margin:1rem 0 .3rem;font-size:1.05rem}
 table{border-collapse:collapse;font-size:.9rem}td,th{border:1px solid #ddd;padding:.25rem .5rem;text-align:left}
 code{font-size:.85em;word-break:break-all;background:#f2f2f2;padding:0 .2em}
 details summary{cursor:pointer;font-weight:600;margin:.5rem 0}
-.chart text{font-size:12px;fill:#1a1a1a}
 ol.path{margin:.2rem 0 .4rem}.scroll{overflow-x:auto}
+td .pkg{display:block;color:#555;font-size:.75rem;overflow-wrap:anywhere}
+@media (max-width:600px){
+body{padding:.5rem}h1{font-size:1.5rem}.banner .headline{font-size:1.2rem}
+table.grid,.grid tbody{display:block}.grid thead{display:none}
+.grid tr{display:grid;grid-template-columns:repeat(auto-fill,minmax(5rem,1fr));border:1px solid #ddd;border-radius:6px;
+margin:0 0 .5rem;overflow:hidden;background:#fff}
+.grid td{border:0;border-top:1px solid #eee;overflow-wrap:anywhere}
+.grid td:first-child{grid-column:1/-1;border-top:0;font-weight:600}
+.grid td[data-label]::before{content:attr(data-label);display:block;font-size:.7rem;font-weight:400;opacity:.8}
+.grid td:first-child::before{content:none}
+}
 """
+"""On a phone (600 px and less) each table row becomes a card: the app on the first line, then
+every other cell with its column name above it, as many to a line as fit. Nothing is wider than
+the screen, so the page never scrolls sideways."""
 
 
 def h(value: object) -> str:
@@ -60,20 +73,26 @@ def page(title: str, body: str, lang: str) -> str:
             f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
             '<meta name="referrer" content="no-referrer">\n'
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{escape(title)}</title>\n<style>{_CSS}{_colour_rules()}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n")
+            f"<title>{escape(title)}</title>\n<style>{_CSS}{CHART_CSS}{_colour_rules()}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n")
 
 
 def table(headers: Iterable[str], rows: Iterable[Iterable[str | tuple[str, str]]]) -> str:
-    """A table from already escaped cells; a cell may be (class, html) to colour it."""
-    head = "".join(f"<th>{x}</th>" for x in headers)
-    body = "".join("<tr>" + "".join(_cell(c) for c in cells) + "</tr>" for cells in rows)
-    return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+    """A table from already escaped cells; a cell may be (class, html) to colour it.
+
+    Each cell carries its column's name (data-label), which the phone layout shows above it.
+    """
+    names = list(headers)
+    head = "".join(f"<th>{x}</th>" for x in names)
+    body = "".join("<tr>" + "".join(_cell(c, names[i] if i < len(names) else "") for i, c in enumerate(cells)) + "</tr>"
+                   for cells in rows)
+    return f'<div class="scroll"><table class="grid"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
-def _cell(cell: str | tuple[str, str]) -> str:
+def _cell(cell: str | tuple[str, str], label: str) -> str:
+    """A td; `label` is escaped HTML text, which is also safe in a double-quoted attribute."""
     if isinstance(cell, tuple):
-        return f'<td class="{cell[0]}">{cell[1]}</td>'
-    return f"<td>{cell}</td>"
+        return f'<td class="{cell[0]}" data-label="{label}">{cell[1]}</td>'
+    return f'<td data-label="{label}">{cell}</td>'
 
 
 def _ul(items: Iterable[str]) -> str:
@@ -88,13 +107,17 @@ def header(title: str, report: Report, lang: str) -> str:
 
 def chart_section(results: tuple[AppResult, ...], lang: str) -> str:
     """The score chart, one bar per app coloured by band."""
-    bars = [(story.app_name(r), r.score.value if r.score else None, r.score.band if r.score else None) for r in results]
+    bars = [(story.app_name(r), r.facts.manifest.package if r.facts else "", r.score.value if r.score else None,
+             r.score.band if r.score else None) for r in results]
     title = text("report.chart", lang)
     return f"<section><h2>{escape(title)}</h2>{bar_chart(bars, title)}</section>"
 
 
 def app_link(index: int, r: AppResult) -> str:
-    return f'<a href="#app-{index}"><bdi>{h(story.app_name(r))}</bdi></a>'
+    """The app's name linking to its section, with its package below (two apps may share a label)."""
+    package = r.facts.manifest.package if r.facts else ""
+    below = f'<span class="pkg">{h(package)}</span>' if package and package != story.app_name(r) else ""
+    return f'<a href="#app-{index}"><bdi>{h(story.app_name(r))}</bdi></a>{below}'
 
 
 def level_cells(r: AppResult, lang: str) -> list[str | tuple[str, str]]:
@@ -134,7 +157,7 @@ def _section(title_key: str, content: str, lang: str) -> str:
 
 def _reads(r: AppResult, lang: str) -> str:
     assert r.facts is not None
-    return _ul(f'<span class="lvl-{r.facts.channels[c].level}">&nbsp;</span> <strong>{escape(text(f"col.{c}", lang))}</strong>: '
+    return _ul(f'<span class="lvl-{r.facts.channels[c].level}">&nbsp;</span> <strong>{escape(text(f"col.{c}", lang))}</strong>{escape(text("label.sep", lang))}'
                f"{escape(story.plain_level(r.facts.channels[c], lang))}" for c in CHANNELS)
 
 
