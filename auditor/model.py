@@ -8,7 +8,7 @@ and so that results can cross process boundaries (the executors pickle them) unc
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 CHANNELS: tuple[str, ...] = ("contacts", "sms", "call_log")
 """The three kinds of personal data about *other people* that this tool is about."""
@@ -307,6 +307,12 @@ class AppResult:
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+    def to_dict(self) -> dict[str, Any]:
+        """This result as the JSON contract's app entry (what `-f json` writes under "apps")."""
+        from auditor.formats.serialize import app_dict  # rendering sits above the vocabulary
+
+        return app_dict(self)
 
 
 @dataclass(frozen=True)

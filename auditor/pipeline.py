@@ -11,6 +11,7 @@ import errno
 import hashlib
 import os
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 from auditor.classify import classify
@@ -64,13 +65,31 @@ def _read(path: str, limits: Limits) -> bytes:
         return handle.read()
 
 
+def _in_memory(data: bytes, limits: Limits) -> bytes:
+    if len(data) > limits.max_unpacked_bytes:
+        raise LimitExceeded(f"input is {len(data)} bytes, over the {limits.max_unpacked_bytes} byte limit (--max-unpacked)",
+                            "--max-unpacked")
+    return data
+
+
 def audit_path(path: str, rules: RuleSet, limits: Limits, policy_ids: tuple[str, ...] = (),
                debug: bool = False, assume_lending: bool = False) -> AppResult:
     """Audit one file; never raises for a bad input (unless `debug`)."""
+    return _audit(path, lambda: _read(path, limits), rules, limits, policy_ids, debug, assume_lending)
+
+
+def audit_bytes(data: bytes, name: str, rules: RuleSet, limits: Limits, policy_ids: tuple[str, ...] = (),
+                debug: bool = False, assume_lending: bool = False) -> AppResult:
+    """Audit an input held in memory, reported under `name`; the same stages and errors as audit_path."""
+    return _audit(name, lambda: _in_memory(data, limits), rules, limits, policy_ids, debug, assume_lending)
+
+
+def _audit(path: str, load: Callable[[], bytes], rules: RuleSet, limits: Limits, policy_ids: tuple[str, ...],
+           debug: bool, assume_lending: bool) -> AppResult:
     started = time.perf_counter()
     sha256 = container = None
     try:
-        data = _read(path, limits)
+        data = load()
         sha256 = hashlib.sha256(data).hexdigest()
         opened = open_input(data, limits)
         container = opened.container

@@ -157,7 +157,8 @@ def _section(title_key: str, content: str, lang: str) -> str:
 
 def _reads(r: AppResult, lang: str) -> str:
     assert r.facts is not None
-    return _ul(f'<span class="lvl-{r.facts.channels[c].level}">&nbsp;</span> <strong>{escape(text(f"col.{c}", lang))}</strong>{escape(text("label.sep", lang))}'
+    sep = escape(text("label.sep", lang))
+    return _ul(f'<span class="lvl-{r.facts.channels[c].level}">&nbsp;</span> <strong>{escape(text(f"col.{c}", lang))}</strong>{sep}'
                f"{escape(story.plain_level(r.facts.channels[c], lang))}" for c in CHANNELS)
 
 
