@@ -10,13 +10,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
+from auditor.cli import main
 from auditor.formats import RenderOptions
-from auditor.model import AppResult, Report
+from auditor.model import AppResult, Evidence, Report, SdkUse
 from auditor.reports import compare, diff
 from auditor.reports.scan import scan_report
 from auditor.ruleset.ruleset import RuleSet
@@ -177,3 +179,60 @@ def test_cli_compare_jsonl_and_sarif_follow_the_comparison_order() -> None:
     assert scores == sorted(scores, reverse=True) and len(scores) == 3
     sarif = json.loads(CliRunner().invoke(main, ["compare", "--jobs", "1", "-f", "sarif", *apps]).output)
     assert sarif["version"] == "2.1.0" and sarif["runs"][0]["results"]
+
+
+# --- what a release changed beyond findings --------------------------------------------------------
+
+def _with_upload_path(r: AppResult, rule_id: str, method: str) -> AppResult:
+    extra = Evidence("path", "contacts -> network (a second route)", method, path=(method, "Lcom/x/Net;->post()V"))
+    return replace(r, findings=tuple(replace(f, evidence=(*f.evidence, extra)) if f.rule_id == rule_id else f
+                                     for f in r.findings))
+
+
+def test_diff_sees_a_new_upload_path_under_an_existing_rule(report: Report) -> None:
+    v2 = by_name(report, "app_v2.apk")
+    grown = _with_upload_path(v2, "CEA-CONTACTS-UPLOAD", "Lcom/cea/fixture/app/Other;->leak()V")
+    code, change = diff.diff_pair(v2, grown)
+    assert change is not None and code == diff.EXIT_UP, "same findings, same score, but a new way out"
+    assert [(rule, e.location) for rule, e in change.new_uploads] == [("CEA-CONTACTS-UPLOAD", "Lcom/cea/fixture/app/Other;->leak()V")]
+    assert "Lcom/cea/fixture/app/Other;->leak()V" in diff.render(change, "table", "en")
+    assert json.loads(diff.render(change, "json", "en"))["uploads"]["new"][0]["rule_id"] == "CEA-CONTACTS-UPLOAD"
+    assert diff.diff_pair(v2, v2)[0] == diff.EXIT_SAME
+
+
+def test_diff_sees_signing_sdks_target_sdk_and_endpoints(report: Report) -> None:
+    v2 = by_name(report, "app_v2.apk")
+    assert v2.facts is not None
+    sdk = SdkUse("Credolab", "credit-scoring", "credoapp.")
+    manifest = replace(v2.facts.manifest, cert_sha256=("ab" * 32,), target_sdk=34)
+    endpoint = Evidence("endpoint", "http://collect.example.invalid/up", "Lcom/x/Net;->post()V", detail="cleartext")
+    findings = tuple(replace(f, evidence=(*f.evidence, endpoint)) if f.rule_id == "CEA-CONTACTS-UPLOAD" else f for f in v2.findings)
+    changed = replace(v2, findings=findings,
+                      facts=replace(v2.facts, manifest=manifest, code=replace(v2.facts.code, sdks=(*v2.facts.code.sdks, sdk))))
+    _code, change = diff.diff_pair(v2, changed)
+    assert change is not None and change.cert_changed and change.target_sdk == (29, 34)
+    assert [s.name for s in change.sdks_added] == ["Credolab"] and change.endpoints_added == ("http://collect.example.invalid/up",)
+    data = json.loads(diff.render(change, "json", "en"))
+    assert data["signing"]["changed"] and data["target_sdk"] == {"old": 29, "new": 34}
+    assert data["sdks"]["added"][0]["name"] == "Credolab" and data["endpoints"]["added"] == ["http://collect.example.invalid/up"]
+    table = diff.render(change, "table", "en")
+    assert "signing certificate changed" in table and "targetSdk: 29 → 34" in table and "SDKs added" in table
+    zh = diff.render(change, "markdown", "zh-CN")
+    assert "签名证书已更换" in zh and "新增的第三方SDK" in zh
+
+
+def test_diff_html_and_sarif(report: Report) -> None:
+    _code, change = diff.diff_pair(by_name(report, "app_v1.apk"), by_name(report, "app_v2.apk"))
+    assert change is not None
+    page = diff.render(change, "html", "en")
+    assert "default-src 'none'" in page and "Exposure went up." in page and "<script" not in page
+    states = {r["ruleId"]: r.get("baselineState") for r in json.loads(diff.render(change, "sarif", "en", report))["runs"][0]["results"]}
+    assert states["CEA-CONTACTS-DECLARED"] == "unchanged" and states["CEA-CONTACTS-UPLOAD"] == "new"
+
+
+def test_cli_diff_takes_the_scan_limits_and_new_formats(tmp_path: Path) -> None:
+    limited = CliRunner().invoke(main, ["diff", "--max-entries", "2", str(V1), str(V2)])
+    assert limited.exit_code == 2 and "limit --max-entries" in limited.output
+    out = tmp_path / "d.html"
+    assert CliRunner().invoke(main, ["diff", "-f", "html", "-o", str(out), str(V1), str(V2)]).exit_code == 1
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")

@@ -4,7 +4,7 @@
     python tools/make_sample_reports.py --corpus DIR --out DIR [--screenshot]
 
 Each report is produced by the real CLI (`python -m auditor ...`), so the samples show exactly what
-users get. With --screenshot, the single-app HTML page is rendered by headless Chromium into a PNG.
+users get. With --screenshot, the HTML pages are rendered by headless Chromium into PNGs, at desktop and phone widths.
 Rerun whenever the output changes; tests/test_sample_reports.py runs this script on the fixtures.
 """
 
@@ -54,8 +54,15 @@ def samples(corpus: str, single_app: str, fixtures: str) -> list[Sample]:
         Sample("compare.md", ("compare", "--policy", "all", corpus, "-f", "markdown"),
                "`auditor compare`: apps x channels, score, policies and SDKs, versions side by side"),
         Sample("compare.html", ("compare", "--policy", "all", corpus, "-f", "html"), "the comparison as HTML"),
+        Sample("compare.json", ("compare", "--policy", "all", corpus, "-f", "json"),
+               "the comparison as JSON (auditor/schemas/compare.schema.json)"),
         Sample("diff-app_v1-app_v2.txt", ("diff", f"{fixtures}/apk/app_v1.apk", f"{fixtures}/apk/app_v2.apk"),
                "`auditor diff`: what changed between two versions of an app (exit 1: exposure went up)"),
+        Sample("diff-app_v1-app_v2.json", ("diff", "-f", "json", f"{fixtures}/apk/app_v1.apk", f"{fixtures}/apk/app_v2.apk"),
+               "the diff as JSON (auditor/schemas/diff.schema.json): permissions, channels, findings, upload paths, "
+               "signing, targetSdk, SDKs, endpoints"),
+        Sample("diff-app_v1-app_v2.html", ("diff", "-f", "html", f"{fixtures}/apk/app_v1.apk", f"{fixtures}/apk/app_v2.apk"),
+               "the diff as an HTML page"),
     ]
     available = _cli_help()
     return out + [s for s in optional if _supported(s, available)]
@@ -89,15 +96,27 @@ def generate(corpus: str, out: Path, single_app: str, fixtures: str) -> list[tup
     return made
 
 
-def screenshot(html: Path, png: Path) -> bool:
-    """Render `html` in headless Chromium (no network, fresh profile) into `png`."""
+PHONE, DESKTOP = 390, 1100
+SHOTS = (("single-app.html", DESKTOP), ("single-app.html", PHONE), ("single-app.zh-CN.html", DESKTOP),
+         ("single-app.zh-CN.html", PHONE), ("corpus.html", PHONE))
+"""(page, width) pairs rendered to PNG: a phone is 390 px wide (CSS pixels)."""
+
+
+def shot_name(page: str, width: int) -> str:
+    """single-app.png, single-app.phone.png..."""
+    return page.removesuffix(".html") + (".phone" if width == PHONE else "") + ".png"
+
+
+def screenshot(html: Path, png: Path, width: int = DESKTOP) -> bool:
+    """Render `html` in headless Chromium (no network, fresh profile) into `png`, `width` CSS pixels wide."""
     browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
     if browser is None:
         return False
     profile = png.parent / ".chromium-profile"
+    height = 2400 if width == PHONE else 1600
     subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    f"--user-data-dir={profile}", "--hide-scrollbars", "--window-size=1100,1600",
+                    f"--user-data-dir={profile}", "--hide-scrollbars", f"--window-size={width},{height}",
                     f"--screenshot={png}", html.resolve().as_uri()], capture_output=True, check=False, timeout=120)
     shutil.rmtree(profile, ignore_errors=True)
     return png.is_file()
@@ -110,8 +129,13 @@ def write_index(out: Path, made: list[tuple[Sample, int]], corpus: str, shot: bo
              "| file | what it shows | exit code |", "|---|---|---|"]
     lines += [f"| [{s.file}]({s.file}) | {s.what} | {code} |" for s, code in made]
     if shot:
-        lines += ["", "`single-app.png` and `single-app.zh-CN.png` are the single-app pages as headless Chromium",
-                  "renders them (no network access).", "", "![single-app.html in headless Chromium](single-app.png)"]
+        lines += ["", "The PNGs are the pages as headless Chromium renders them (no network access), on a desktop",
+                  f"({DESKTOP} px) and on a phone ({PHONE} px, `*.phone.png`): "
+                  + ", ".join(f"[{shot_name(p, w)}]({shot_name(p, w)})" for p, w in SHOTS) + ".", "",
+                  "![single-app.html in headless Chromium](single-app.png)",
+                  "![single-app.html on a phone](single-app.phone.png)"]
+    lines += ["", "The JSON outputs follow the JSON Schemas in `auditor/schemas/` (scan, scan-line for JSONL,",
+              "compare, diff); `tests/test_output_schemas.py` validates these samples against them."]
     lines += ["", "Exit code 2 means some inputs could not be analysed (the malformed files are there on purpose)."]
     (out / "README.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -122,14 +146,14 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "sample_reports")
     parser.add_argument("--single-app", default="../shared/corpus/spyloan/blackloan_com.loan.test1_5bc922.apk")
     parser.add_argument("--fixtures", default="tests/fixtures")
-    parser.add_argument("--screenshot", action="store_true", help="also render single-app.html to single-app.png")
+    parser.add_argument("--screenshot", action="store_true", help="also render the HTML pages to PNG, at desktop and phone widths")
     args = parser.parse_args()
     made = generate(args.corpus, args.out, args.single_app, args.fixtures)
     shot = False
-    if args.screenshot and (args.out / "single-app.html").is_file():
-        shot = screenshot(args.out / "single-app.html", args.out / "single-app.png")
-        if (args.out / "single-app.zh-CN.html").is_file():
-            screenshot(args.out / "single-app.zh-CN.html", args.out / "single-app.zh-CN.png")
+    if args.screenshot:
+        made_shots = [screenshot(args.out / page, args.out / shot_name(page, width), width)
+                      for page, width in SHOTS if (args.out / page).is_file()]
+        shot = bool(made_shots) and all(made_shots)
     write_index(args.out, made, args.corpus, shot)
     print(f"{len(made)} reports written to {args.out}" + (" (+ screenshot)" if shot else ""))
 

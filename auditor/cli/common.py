@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import click
 
 from auditor.errors import RuleError
 from auditor.gate import EXIT_ERROR
 from auditor.i18n import LANGUAGES
+from auditor.limits import Limits, MiB
 from auditor.ruleset.ruleset import RuleSet, load_ruleset_cached
 
 RULES_OPTION = click.option("--rules", "rule_dirs", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
@@ -23,6 +26,35 @@ POLICY_OPTION = click.option("--policy", "policy_spec", default="auto", show_def
 ASSUME_LENDING_OPTION = click.option("--assume-lending", is_flag=True,
                                      help="Treat every app as a lending app, whatever the classifier says (for reviewers who know).")
 JOBS_OPTION = click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes (default: one per core).")
+
+LIMIT_OPTIONS = (
+    click.option("--timeout", type=click.FloatRange(min=0.1), default=Limits.timeout, show_default=True, help="Seconds per file."),
+    click.option("--max-memory", type=click.IntRange(min=64), default=Limits.max_memory_mb, show_default=True, help="MiB per worker."),
+    click.option("--max-unpacked", type=click.IntRange(min=1), default=Limits.max_unpacked_bytes // MiB, show_default=True,
+                 help="MiB a file may unpack to in total."),
+    click.option("--max-ratio", type=click.IntRange(min=2), default=Limits.max_ratio, show_default=True,
+                 help="Largest compression ratio of an entry."),
+    click.option("--max-entries", type=click.IntRange(min=1), default=Limits.max_entries, show_default=True, help="Zip entries per archive."),
+    click.option("--max-dex", type=click.IntRange(min=1), default=Limits.max_dex_bytes // MiB, show_default=True, help="MiB per dex file."),
+    click.option("--max-nesting", type=click.IntRange(min=0), default=Limits.max_nesting, show_default=True, help="Bundle nesting depth."),
+)
+
+
+def limit_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The scan limits as options (--timeout, --max-memory, --max-unpacked...), handed to `command` as
+    one `limits` argument. Put it directly above the function, below the other option decorators."""
+    @functools.wraps(command)
+    def with_limits(*args: Any, **kwargs: Any) -> Any:
+        kwargs["limits"] = Limits(
+            max_unpacked_bytes=kwargs.pop("max_unpacked") * MiB, max_ratio=kwargs.pop("max_ratio"),
+            max_entries=kwargs.pop("max_entries"), max_dex_bytes=kwargs.pop("max_dex") * MiB,
+            max_nesting=kwargs.pop("max_nesting"), timeout=kwargs.pop("timeout"), max_memory_mb=kwargs.pop("max_memory"))
+        return command(*args, **kwargs)
+
+    decorated: Callable[..., Any] = with_limits
+    for option in reversed(LIMIT_OPTIONS):
+        decorated = option(decorated)
+    return decorated
 
 
 def load_rules(rule_dirs: tuple[Path, ...]) -> RuleSet:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from auditor.cli.common import LANG_OPTION, OUTPUT_OPTION, RULES_OPTION, check_output, load_rules, write
+from auditor.cli.common import LANG_OPTION, OUTPUT_OPTION, RULES_OPTION, check_output, limit_options, load_rules, write
+from auditor.limits import Limits
 from auditor.reports import diff as diff_report
 
 
@@ -18,17 +19,19 @@ from auditor.reports import diff as diff_report
 @RULES_OPTION
 @LANG_OPTION
 @click.pass_context
-def diff(ctx: click.Context, old: Path, new: Path, fmt: str, output: Path | None, rule_dirs: tuple[Path, ...], lang: str) -> None:
+@limit_options
+def diff(ctx: click.Context, old: Path, new: Path, fmt: str, output: Path | None, rule_dirs: tuple[Path, ...], lang: str,
+         limits: Limits) -> None:
     """Compare two versions of an app; exit 1 when exposure went up, 2 when either could not be analysed."""
     from auditor.reports.scan import scan_report
 
     check_output(output, (str(old), str(new)))
-    report = scan_report((old, new), load_rules(rule_dirs), jobs=2)
+    report = scan_report((old, new), load_rules(rule_dirs), limits=limits, jobs=2)
     by_input = {r.input: r for r in report.results}
     code, change = diff_report.diff_pair(by_input[str(old)], by_input[str(new)])
     for r in report.results:
         if not r.ok:
             click.echo(f"error: {r.input}: {r.error}", err=True)
     if change is not None:
-        write(diff_report.render(change, fmt, lang), output)
+        write(diff_report.render(change, fmt, lang, report), output)
     ctx.exit(code)
