@@ -137,3 +137,24 @@ def test_shipped_conditions_have_chinese_text(rules: RuleSet) -> None:
     for policy in rules.policies.values():
         for req in policy.data["requirements"]:
             assert bool(req.get("condition_text")) == bool(req.get("condition_text_zh")), req["id"]
+
+
+def test_flow_steps_and_details_are_translated(report: Report) -> None:
+    """The data-flow engine writes each step's action and the flow's detail in English (the JSON
+    contract); every one of them must match a trace_action./trace_detail. template."""
+    flows = [e for r in report.results for f in r.findings for e in f.evidence if e.kind in ("flow", "endpoint")]
+    assert any(e.steps for e in flows), "the fixtures should hold data flows"
+    actions = {step.action for e in flows for step in e.steps}
+    details = {part for e in flows if e.detail for part in e.detail.split("; ")}
+    lost = {e.value for r in report.results for f in r.findings for e in f.evidence if e.kind == "flow_lost"}
+    untranslated = sorted(x for x in actions | details | lost if localize(x, ZH) == x)
+    assert untranslated == []
+
+
+@pytest.mark.parametrize("english", [
+    "analysis budget of 200,000 instructions reached; flows beyond it were not followed",
+    "data passed to Lcom/x/Native;->send(Ljava/lang/String;)V, which has no code in the app (native or abstract)",
+    "data passed to Ljava/lang/reflect/Method;->invoke (reflection): not followed further",
+])
+def test_lost_flow_sentences_are_translated(english: str) -> None:
+    assert localize(english, ZH) != english

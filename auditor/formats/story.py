@@ -171,8 +171,9 @@ def assessability_reasons(facts: AppFacts, lang: str) -> list[str]:
 
 
 def evidence_value(e: Evidence, lang: str) -> str:
-    """An evidence item's value; the tool's own sentences (not-assessable reasons) in `lang`."""
-    return localize(e.value, lang) if e.kind == "not_assessable" else e.value
+    """An evidence item's value; the tool's own sentences (not-assessable reasons, where a flow was
+    lost) in `lang`."""
+    return localize(e.value, lang) if e.kind in ("not_assessable", "flow_lost") else e.value
 
 
 def severity_confidence(f: Finding, lang: str) -> str:

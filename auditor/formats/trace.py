@@ -6,7 +6,7 @@ what happened to the data), and where the data goes; other items with a method c
 
 from __future__ import annotations
 
-from auditor.i18n import text
+from auditor.i18n import localize, text
 from auditor.model import Evidence
 
 
@@ -16,11 +16,11 @@ def trace_lines(e: Evidence, lang: str) -> list[str]:
     if e.entry_point:
         lines.append(text("trace.entry_point", lang, method=e.entry_point))
     if e.steps:
-        lines += [f"{step.method} @{step.offset:#x}: {step.action}" for step in e.steps]
+        lines += [f"{step.method} @{step.offset:#x}: {localize(step.action, lang)}" for step in e.steps]
     else:
         lines += list(e.path[1:])
     if e.endpoints:
         lines.append(text("trace.endpoints", lang, endpoints=", ".join(e.endpoints)))
     if e.detail:
-        lines.append(e.detail)
+        lines.append("; ".join(localize(part, lang) for part in e.detail.split("; ")))
     return lines
