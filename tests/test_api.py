@@ -61,9 +61,11 @@ def test_own_rule_folder_replaces_a_builtin_rule(tmp_path: Path) -> None:
     own = tmp_path / "rules" / "exposure"
     own.mkdir(parents=True)
     source = Path(builtin.file).read_text(encoding="utf-8")
-    (own / "contacts.yaml").write_text(source.replace("points: 10", "points: 11", 1), encoding="utf-8")
+    changed = source.replace(f"points: {builtin.points}", f"points: {builtin.points + 1}", 1)
+    assert changed != source
+    (own / "contacts.yaml").write_text(changed, encoding="utf-8")
     rules = auditor.load_rules(tmp_path / "rules")
-    assert next(r for r in rules.rules if r.id == "CEA-CONTACTS-DECLARED").points == 11
+    assert next(r for r in rules.rules if r.id == "CEA-CONTACTS-DECLARED").points == builtin.points + 1
 
 
 def test_package_is_typed() -> None:
