@@ -6,10 +6,11 @@ summaries and requirement texts) and from the i18n files; this module only assem
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from auditor.i18n import name, text
-from auditor.ruleset.ruleset import PermissionEntry, Rule, RuleSet
+from auditor.ruleset.ruleset import PermissionEntry, Policy, Rule, RuleSet
 
 Section = tuple[str, list[str]]
 
@@ -77,14 +78,37 @@ def _explain_policy(data: dict[str, Any], lang: str) -> list[Section]:
             (text("explain.sources", lang), [data["source"], *data.get("see_also", [])])]
 
 
+def _ignoring_case(wanted: str, names: Iterable[str]) -> str | None:
+    """The name `wanted` means: itself if present, else the one name equal to it ignoring case."""
+    names = list(names)
+    if wanted in names:
+        return wanted
+    folded = [n for n in names if n.casefold() == wanted.casefold()]
+    return folded[0] if len(folded) == 1 else None
+
+
+def find_rule(rules: RuleSet, rule_id: str) -> Rule | None:
+    """A rule by id, ignoring case (users type cea-contacts-upload)."""
+    found = _ignoring_case(rule_id, (r.id for r in rules.rules))
+    return rules.rule(found) if found else None
+
+
+def find_policy(rules: RuleSet, policy_id: str) -> Policy | None:
+    """A policy pack by id, ignoring case."""
+    found = _ignoring_case(policy_id, rules.policies)
+    return rules.policies[found] if found else None
+
+
 def explain(rules: RuleSet, subject: str, lang: str = "en") -> list[Section] | None:
-    """Sections of (heading, lines) about a rule id, permission or policy id; None if unknown."""
-    rule = rules.rule(subject)
+    """Sections of (heading, lines) about a rule id, permission or policy id, ignoring case; None if unknown."""
+    rule = find_rule(rules, subject)
     if rule is not None:
         return _explain_rule(rules, rule, lang)
-    if subject in rules.policies:
-        return _explain_policy(rules.policies[subject].data, lang)
-    entry = rules.permissions.get(_permission_name(subject))
+    policy = find_policy(rules, subject)
+    if policy is not None:
+        return _explain_policy(policy.data, lang)
+    name = _ignoring_case(_permission_name(subject), rules.permissions) or _ignoring_case(subject, rules.permissions)
+    entry = rules.permissions.get(name) if name else None
     if entry is not None:
         return [(entry.name, []), *_explain_permission(rules, entry, lang)]
     return None

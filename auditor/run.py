@@ -8,6 +8,7 @@ already there (same path, content, rules and tool version), so every input gets 
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -16,6 +17,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from auditor.executors import Task
 from auditor.model import AppResult
+
+log = logging.getLogger("auditor")
 
 if TYPE_CHECKING:
     from auditor.cache import CacheKey
@@ -116,6 +119,7 @@ def _run(inputs: list[str], missing: list[str], task: Task, executor: Executor, 
     for path in [*missing, *inputs]:
         if path in resume:
             resumed.append(resume[path])
+            log.debug("%s: already in the JSONL report", path)
             progress.step()
     for path in missing:
         if path not in resume:
@@ -129,6 +133,7 @@ def _run(inputs: list[str], missing: list[str], task: Task, executor: Executor, 
         hit = cache.get(digest, cache_key, path) if cache is not None and cache_key is not None and digest else None
         if hit is not None:
             done[path] = replace(hit, input=path)
+            log.debug("%s", _described(done[path], ", from the cache"))
             on_result(done[path])
             progress.step()
         else:
@@ -137,8 +142,15 @@ def _run(inputs: list[str], missing: list[str], task: Task, executor: Executor, 
         if cache is not None and cache_key is not None and result.sha256:
             cache.put(result, cache_key)
         done[result.input] = result
+        log.debug("%s", _described(result))
         on_result(result)
         progress.step()
+
+
+def _described(result: AppResult, source: str = "") -> str:
+    """One -vv line per file: its outcome, time, and where it came from."""
+    outcome = f"ok, band {result.score.band}" if result.ok and result.score else f"error ({result.error_kind}): {result.error}"
+    return f"{result.input}: {outcome}, {result.elapsed:.2f} s{source}"
 
 
 def _stream(executor: Executor, paths: list[str], task: Task) -> Iterable[AppResult]:

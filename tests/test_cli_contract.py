@@ -275,3 +275,62 @@ def test_no_input_found_warns_and_exits_two(tmp_path: Path) -> None:
         result = run(*command, str(tmp_path / "empty"))
         assert result.exit_code == 2, command
         assert "no input found" in result.stderr
+
+
+def test_vv_logs_each_file_and_the_run_setup(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "AUDITOR_CACHE_DIR": str(tmp_path), "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    for args in (["-vv", "scan"], ["scan", "-vv"]):
+        proc = subprocess.run([sys.executable, "-m", "auditor", *args, "--jobs", "1", "-f", "json", BENIGN],
+                              capture_output=True, text=True, env=env, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        assert f"{BENIGN}: ok, band none" in proc.stderr, proc.stderr
+        assert "rules sha256:" in proc.stderr and "1 input" in proc.stderr
+
+
+def test_language_and_explain_subjects_ignore_case() -> None:
+    assert run("scan", "--jobs", "1", "--lang", "zh-cn", "-f", "markdown", UPLOAD).exit_code == 0
+    lower = run("explain", "read_contacts")
+    assert lower.exit_code == 0 and lower.stdout == run("explain", "READ_CONTACTS").stdout
+    assert run("explain", "cea-contacts-upload").exit_code == 0
+    assert run("rules", "show", "cea-contacts-upload").exit_code == 0
+    assert run("policies", "show", "GOOGLE-PLAY-FINANCIAL").exit_code == 0
+
+
+def test_standard_input_and_dev_fd_are_inputs(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+    import threading
+
+    env = {**os.environ, "AUDITOR_CACHE_DIR": str(tmp_path), "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    data = Path(UPLOAD).read_bytes()
+    stdin = subprocess.run([sys.executable, "-m", "auditor", "scan", "--jobs", "1", "-f", "json", "-"], input=data,
+                           capture_output=True, env=env, timeout=120)
+    app = json.loads(stdin.stdout)["apps"][0]
+    assert (app["input"], app["status"], app["package"]) == ("-", "ok", "com.cea.fixture.contactsupload"), stdin.stderr
+
+    read_end, write_end = os.pipe()  # what `auditor scan <(cat app.apk)` hands over
+
+    def feed() -> None:
+        with os.fdopen(write_end, "wb") as pipe:
+            pipe.write(data)
+
+    threading.Thread(target=feed, daemon=True).start()
+    fd_path = f"/dev/fd/{read_end}"
+    piped = subprocess.run([sys.executable, "-m", "auditor", "scan", "--jobs", "1", "-f", "json", fd_path],
+                           capture_output=True, env=env, timeout=120, pass_fds=(read_end,))
+    os.close(read_end)
+    app = json.loads(piped.stdout)["apps"][0]
+    assert (app["input"], app["status"]) == (fd_path, "ok"), piped.stderr
+
+
+def test_readme_and_hints_say_what_works() -> None:
+    from auditor.executors.dask import INSTALL_HINT
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert "`when`" in readme and "severity, condition, points" not in readme, "rules say when:, not condition:"
+    assert "contact-exposure-auditor[dask]" in INSTALL_HINT, "'.[dask]' only works inside a checkout"

@@ -17,7 +17,8 @@ from auditor.ruleset.ruleset import RuleSet, load_ruleset_cached
 
 RULES_OPTION = click.option("--rules", "rule_dirs", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
                             help="Extra rule folder; a rule with a built-in id replaces it. Repeatable.")
-LANG_OPTION = click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True)
+LANG_OPTION = click.option("--lang", type=click.Choice(LANGUAGES, case_sensitive=False), default="en", show_default=True,
+                           help="Language of table, markdown, html and explain (zh-cn is zh-CN).")
 OUTPUT_OPTION = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
                              help="Write the report here instead of stdout.")
 POLICY_OPTION = click.option("--policy", "policy_spec", default="auto", show_default=True,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import logging
 import os
 import sys
 import traceback
@@ -12,6 +11,7 @@ from typing import Any
 import click
 
 from auditor import __version__
+from auditor.cli.logs import set_verbosity
 from auditor.gate import EXIT_BROKEN_PIPE, EXIT_ERROR, EXIT_INTERRUPTED
 
 COMMANDS = {
@@ -81,7 +81,6 @@ def _silence_stdout() -> None:
 @click.pass_context
 def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
     """Audit Android apps for access to contacts, SMS and the call log."""
-    level = logging.ERROR if quiet else logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(level=level, format="auditor: %(message)s", stream=sys.stderr)
+    set_verbosity(verbose, quiet)
     ctx.obj = {"verbose": verbose, "quiet": quiet}
 

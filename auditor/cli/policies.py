@@ -26,9 +26,9 @@ def policies_list(rule_dirs: tuple[Path, ...]) -> None:
 @click.argument("policy_id")
 @RULES_OPTION
 def policies_show(policy_id: str, rule_dirs: tuple[Path, ...]) -> None:
-    from auditor.explain import policy_card
+    from auditor.explain import find_policy, policy_card
 
-    policy = load_rules(rule_dirs).policies.get(policy_id)
+    policy = find_policy(load_rules(rule_dirs), policy_id)
     if policy is None:
         raise fail(f"no policy {policy_id!r} (see 'auditor policies list')")
     click.echo(policy_card(policy.data))

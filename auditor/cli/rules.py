@@ -29,9 +29,9 @@ def rules_list(rule_dirs: tuple[Path, ...]) -> None:
 @RULES_OPTION
 def rules_show(rule_id: str, rule_dirs: tuple[Path, ...]) -> None:
     """Everything about one rule: condition, points, rationale, sources, where it is defined."""
-    from auditor.explain import rule_card
+    from auditor.explain import find_rule, rule_card
 
-    rule = load_rules(rule_dirs).rule(rule_id)
+    rule = find_rule(load_rules(rule_dirs), rule_id)
     if rule is None:
         raise fail(f"no rule {rule_id!r} (see 'auditor rules list')")
     click.echo(rule_card(rule))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -21,10 +23,13 @@ from auditor.cli.common import (
     select_policies,
     write,
 )
+from auditor.cli.logs import set_verbosity
 from auditor.formats import FORMATS, RenderOptions
 from auditor.gate import EXIT_INTERRUPTED
 from auditor.limits import Limits, MiB
 from auditor.model import BANDS
+
+log = logging.getLogger("auditor")
 
 
 @click.command()
@@ -70,10 +75,13 @@ def scan(ctx: click.Context, paths: tuple[Path, ...], from_list: TextIO | None, 
     """Audit APK files, split bundles (.xapk .apks .apkm) and folders of them."""
     ctx.obj["verbose"] += verbose_here
     ctx.obj["quiet"] = ctx.obj["quiet"] or quiet_here
+    set_verbosity(ctx.obj["verbose"], ctx.obj["quiet"])
     from auditor.baseline import BaselineError, load_baseline
+    from auditor.cache import default_cache_path
+    from auditor.errors import LimitExceeded
     from auditor.executors import Task
     from auditor.gate import EXIT_ERROR, counted, exit_code, reaching, summary
-    from auditor.inputs import collect_inputs, read_list
+    from auditor.inputs import collect_inputs, is_stream, read_list, spool_streams
     from auditor.reports.scan import prepare_resume, write_scan
 
     rules = load_rules(rule_dirs)
@@ -86,7 +94,15 @@ def scan(ctx: click.Context, paths: tuple[Path, ...], from_list: TextIO | None, 
                     max_dex_bytes=max_dex * MiB, max_nesting=max_nesting, timeout=timeout, max_memory_mb=max_memory)
     if not paths and from_list is None:
         raise click.UsageError("give at least one PATH, or --from-list FILE")
+    spool = ctx.with_resource(tempfile.TemporaryDirectory(prefix="auditor-streams-")) if any(map(is_stream, paths)) else ""
+    try:
+        paths, names = spool_streams(paths, Path(spool), limits.max_unpacked_bytes, click.get_binary_stream("stdin"))
+    except LimitExceeded as exc:
+        raise fail(exc.message) from None
     inputs, missing = collect_inputs(paths + (read_list(from_list) if from_list else ()))
+    log.debug("rules %s (%d rules, %d policy packs); %d input%s, %d missing; cache %s; executor %s, jobs %s", rules.digest,
+              len(rules.rules), len(rules.policies), len(inputs), "" if len(inputs) == 1 else "s", len(missing),
+              "off" if no_cache or debug or executor_kind != "local" else default_cache_path(), executor_kind, jobs or "one per core")
     if not inputs and not missing:
         raise fail(no_input_found())
     check_output(output, inputs)
@@ -99,7 +115,7 @@ def scan(ctx: click.Context, paths: tuple[Path, ...], from_list: TextIO | None, 
         outcome = write_scan(inputs, missing, Task(rules, limits, policy_ids, debug, assume_lending), executor, fmt, output,
                              RenderOptions(verbose=ctx.obj["verbose"] > 0, lang=lang), lambda text: write(text, output),
                              show_progress=not ctx.obj["quiet"], use_cache=not no_cache and not debug and executor_kind == "local",
-                             known=known, resume=resume)
+                             known=known, resume=resume, names=names)
     finally:
         close = getattr(executor, "close", None)
         if close is not None:

@@ -14,7 +14,7 @@ Why this shape:
 * Anything that goes wrong with one file on the cluster (a worker killed, a lost connection)
   becomes a `worker-died` error result for that file; `run()` never raises for a single file.
 
-Dask is an optional dependency (`pip install '.[dask]'`); it is imported only when a
+Dask is an optional dependency (`pip install 'contact-exposure-auditor[dask]'`); it is imported only when a
 DaskExecutor is created, and its absence is reported as a DaskExecutorError that says so.
 """
 
@@ -50,7 +50,7 @@ REFRESH_SECONDS = 5.0
 """How often the client re-reads the cluster's thread count, so workers that join later (an
 adaptive or Slurm cluster scaling up) get work without a scheduler round-trip per file."""
 
-INSTALL_HINT = "pip install '.[dask]' (or pip install 'dask[distributed]')"
+INSTALL_HINT = "pip install 'contact-exposure-auditor[dask]' (in a checkout: pip install -e '.[dask]')"
 
 
 class DaskExecutorError(RuntimeError):

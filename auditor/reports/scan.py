@@ -9,7 +9,7 @@ arrive (resuming an existing -o file).
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -53,9 +53,11 @@ def prepare_resume(output: Path | None, fmt: str, rules_digest: str, inputs: lis
 
 def write_scan(inputs: list[str], missing: list[str], task: Task, executor: Executor, fmt: str, output: Path | None,
                options: RenderOptions, write: Callable[[str], None], *, show_progress: bool, use_cache: bool,
-               known: set[tuple[str, str]] | None, resume: Resume | None = None) -> Outcome:
+               known: set[tuple[str, str]] | None, resume: Resume | None = None, names: Mapping[str, str] | None = None) -> Outcome:
     """Stream JSONL as results arrive (appending to an -o file after the lines `resume` found there);
-    render other formats at the end and hand the text to `write` (the CLI's, which knows stdout from -o)."""
+    render other formats at the end and hand the text to `write` (the CLI's, which knows stdout from -o).
+
+    `names` maps a file audited in place of a stream (standard input, a pipe) to the name the user gave."""
     from auditor.baseline import mark
     from auditor.formats.jsonl import line
     from auditor.formats.serialize import report_header
@@ -66,10 +68,12 @@ def write_scan(inputs: list[str], missing: list[str], task: Task, executor: Exec
         from auditor.cache import ResultCache, make_key
 
         cache, cache_key = ResultCache(), make_key(rules.digest, task.settings(), task.limits)
+    def named(result: AppResult) -> AppResult:
+        return replace(result, input=names[result.input]) if names and result.input in names else result
+
     if fmt != "jsonl":
         outcome = run_batch(inputs, missing, task, executor, cache=cache, cache_key=cache_key, show_progress=show_progress)
-        if known is not None:
-            outcome = replace(outcome, results=[mark(r, known) for r in outcome.results])
+        outcome = replace(outcome, results=[mark(named(r), known) if known is not None else named(r) for r in outcome.results])
         report = Report(__version__, rules.digest, rules.infos(), tuple(outcome.results),
                         incomplete=(outcome.done, outcome.total) if outcome.interrupted else None)
         write(formatter(fmt)(report, options))
@@ -78,11 +82,12 @@ def write_scan(inputs: list[str], missing: list[str], task: Task, executor: Exec
     handle = output.open("a", encoding="utf-8") if output is not None else sys.stdout
     try:
         def emit(result: AppResult) -> None:
-            handle.write(line(mark(result, known) if known is not None else result, header))
+            handle.write(line(mark(named(result), known) if known is not None else named(result), header))
             handle.flush()
 
-        return run_batch(inputs, missing, task, executor, cache=cache, cache_key=cache_key,
-                         resume=resume.done if resume is not None else None, on_result=emit, show_progress=show_progress)
+        outcome = run_batch(inputs, missing, task, executor, cache=cache, cache_key=cache_key,
+                            resume=resume.done if resume is not None else None, on_result=emit, show_progress=show_progress)
+        return replace(outcome, results=[named(r) for r in outcome.results])
     finally:
         if output is not None:
             handle.close()
