@@ -198,7 +198,7 @@ def test_stopping_early_cancels_the_rest(client: Any, task: Task) -> None:
 
 def test_missing_dask_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(__import__("sys").modules, "distributed", None)
-    with pytest.raises(DaskExecutorError, match=r"pip install '\.\[dask\]'"):
+    with pytest.raises(DaskExecutorError, match=r"pip install 'contact-exposure-auditor\[dask\]'"):
         DaskExecutor("tcp://127.0.0.1:8786")
 
 
