@@ -187,6 +187,7 @@ def decode_body(data: bytes, start: int, end: int) -> MethodBody:
     """
     code_off = start - 16
     registers, ins, _outs, tries_size = struct.unpack_from("<HHHH", data, code_off)
+    end = min(end, len(data))
     out: list[Instruction] = []
     pos = start
     while pos + 2 <= end:

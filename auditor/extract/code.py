@@ -23,6 +23,7 @@ from auditor.dex.reader import CONST_STRING, CONST_STRING_JUMBO, FIELD_OPS, INVO
 from auditor.errors import CorruptArchive, NotAnAndroidPackage
 from auditor.extract.paths import PathFinder
 from auditor.extract.program import DexUnit, Node, Program
+from auditor.flow import engine as flow_engine
 from auditor.flow.engine import Flow, FlowEngine, FlowResult, SourceIndex
 from auditor.flow.library import Library
 from auditor.limits import Limits
@@ -323,7 +324,7 @@ class CodeScan:
         seeds = sorted({s.node for s in self.sites if s.entry.role == "source"},
                        key=lambda n: (self.origin(n).kind != "app", n))
         engine = FlowEngine(self.program, Library(self.rules.flows), self.source_index, self.is_library,
-                            (*self.rules.lifecycles, *self.rules.dispatch))
+                            (*self.rules.lifecycles, *self.rules.dispatch), flow_engine.INSTRUCTION_BUDGET)
         result = engine.run(seeds)
         evidence: list[tuple[str, Evidence]] = []
         for flow in result.flows:

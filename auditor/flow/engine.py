@@ -310,18 +310,30 @@ class FlowEngine:
         return [n for n in found if not self.is_library(n)]
 
     def _invoke_info(self, dex: DexFile, method_idx: int, virtual: bool) -> InvokeInfo:
+        """A catalog entry naming the method wins, even over a library bundled in the app (socket.io,
+        OkHttp): its semantics are what matters, not its internals. Else the app's own code, else an
+        entry for a library ancestor, else the documented default."""
         cls, name, proto = dex.method_ref(method_idx)
         params, returns = parse_proto(proto)
         in_app = cls in self.program.classes
-        targets = self._resolve(cls, name, proto, virtual)
-        own = [n for n in targets if self.program.class_of(n) == cls or cls in self.program.ancestors(self.program.class_of(n))]
-        spec = None
-        if not (in_app and own and self.program.class_of(own[0]) == cls):
-            spec = self.library.lookup(cls, name, self.program.ancestors(cls) if in_app else ())
-        retrofit = self._retrofit(cls, name, proto) if in_app and not targets else None
-        app_without_code = in_app and not targets and spec is None and retrofit is None and \
-            not any(self.is_library_class(a) for a in (cls,))
-        return InvokeInfo(cls, name, params, returns, spec, [] if spec else targets, retrofit, app_without_code)
+        spec = self.library.lookup(cls, name)
+        targets = [] if spec else self._resolve(cls, name, proto, virtual)
+        if spec is None and not targets and in_app:
+            spec = self.library.lookup(cls, name, self.program.ancestors(cls))
+        retrofit = self._retrofit(cls, name, proto) if in_app and not targets and spec is None else None
+        app_without_code = in_app and not targets and spec is None and retrofit is None and not self.is_library_class(cls)
+        return InvokeInfo(cls, name, params, returns, spec, targets, retrofit, app_without_code)
+
+    def sent_return(self, node: Node) -> SinkHit | None:
+        """When a library sends what this app method returns (a Volley request's getBody), the sink."""
+        signature = self.program.signature(node)
+        name = signature.split("->", 1)[1].split("(", 1)[0]
+        entry = self.library.sent_return(name, self.program.ancestors(self.program.class_of(node)))
+        if entry is None or entry.sink is None:
+            return None
+        kind = entry.sink["kind"]
+        return SinkHit(kind, signature, frozenset(), frozenset(),
+                       (FlowStep(signature, 0, f"returns it to the library, which sends it ({kind})"),))
 
     def is_library_class(self, cls: str) -> bool:
         info = self.program.classes.get(cls)
@@ -529,6 +541,10 @@ class FlowEngine:
             return next((node for (k, s), (node, _pc) in self.writers.items() if s == site_id and k[:2] == key), None)
         found = self.writers.get((key, site_id))
         return found[0] if found else None
+
+    def inherit_features(self, node: Node, callee: Node) -> None:
+        """Data passed through a callee (a helper that encrypts) carries the callee's features along."""
+        self.features[self.program.signature(node)] |= self.features.get(self.program.signature(callee), set())
 
     def feature(self, node: Node, name: str) -> None:
         self.features[self.program.signature(node)].add(name)

@@ -23,7 +23,7 @@ class Library:
             if entry.overrides:
                 self.overrides.append(entry)
             for method in entry.methods:
-                self.by_method.setdefault(method, entry)
+                self.by_method[method] = entry  # a later folder (--rules) overrides the built-in entry
                 if entry.load:
                     self.loaders[entry.load["name"]].append(method)
                 for call in entry.calls:
@@ -45,6 +45,6 @@ class Library:
         lineage = set(lineage)
         for entry in self.overrides:
             assert entry.overrides is not None
-            if name in entry.overrides["methods"] and entry.overrides["base"] in lineage:
+            if name in entry.overrides["methods"] and not lineage.isdisjoint(entry.overrides["base"]):
                 return entry
         return None

@@ -124,6 +124,7 @@ class MethodAnalysis:
         states: dict[int, State] = {0: entry}
         visits = [0] * len(spans)
         work = [0]
+        sent = self.engine.sent_return(self.node)
         while work:
             block = work.pop()
             visits[block] += 1
@@ -138,6 +139,8 @@ class MethodAnalysis:
                     work.append(succ)
                 elif _join_into(states[succ], state) and succ not in work:
                     work.append(succ)
+        if sent is not None and self.summary.ret:
+            self.reach_sink(self.summary.ret, sent, 0)
         return self.summary
 
     # -- values ---------------------------------------------------------------------------------
@@ -324,6 +327,9 @@ class MethodAnalysis:
             return frozenset(out)
 
         result = substitute(summary.ret)
+        passed_through = {pos for labels in (summary.ret, *summary.param_out.values()) for pos in params_in(labels)}
+        if any(data_labels(args.get(pos, EMPTY)) for pos in passed_through):
+            self.engine.inherit_features(self.node, target)
         self.arrive(concrete(summary.ret), target, pc, f"gets the result of {label}")
         for pos, added in summary.param_out.items():
             if pos in positions:
@@ -364,6 +370,8 @@ class MethodAnalysis:
         def at(position: str) -> LabelSet:
             return frozenset().union(*(self.labels(state, reg) for reg in self.regs_at(position, positions)))
 
+        if spec.alias:
+            self.alias(state, positions, spec.alias)
         for flow in spec.flows:
             src, dst = flow.split("->")
             carried = at(src)
@@ -396,6 +404,19 @@ class MethodAnalysis:
             self.engine.lost(self.node, pc, f"data passed to {info.label} ({spec.lost}): not followed further",
                              frozenset().union(*(self.labels(state, r) for r in positions.values())))
         return result
+
+    def alias(self, state: State, positions: dict[int, int], position: str) -> None:
+        """The receiver becomes the object at `position` (a stream wrapping another): what is later
+        written into either is in both."""
+        receiver, inner = self.regs_at("receiver", positions), self.regs_at(position, positions)
+        if not receiver or not inner:
+            return
+        outer_val, inner_val = state.get(receiver[0], NO_VAL), state.get(inner[0], NO_VAL)
+        ident = inner_val[3] or ("alias", receiver[0], id(inner_val))
+        state[inner[0]] = (inner_val[0], inner_val[1], inner_val[2], ident)
+        for key, val in list(state.items()):
+            if key == receiver[0] or (outer_val[3] is not None and val[3] == outer_val[3]):
+                state[key] = (val[0] | inner_val[0], val[1], val[2], ident)
 
     @staticmethod
     def regs_at(position: str, positions: dict[int, int]) -> list[int]:

@@ -148,6 +148,7 @@ class FlowEntry:
     methods: tuple[str, ...] = ()
     overrides: dict[str, Any] | None = None
     opaque: tuple[str, ...] = ()
+    alias: str | None = None
     flows: tuple[str, ...] = ()
     feature: str | None = None
     reads: dict[str, str] | None = None

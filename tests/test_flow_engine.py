@@ -1,0 +1,95 @@
+"""The data-flow engine's mechanisms, beyond the per-pattern fixtures of test_flow_fixtures.py:
+the instruction decoder, user-declared channels and sinks, catalog precedence, and the budget."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from auditor.cli import main
+from auditor.dex.insns import decode_body
+from auditor.dex.reader import DexFile
+from auditor.flow import engine as flow_engine
+from auditor.flow.engine import parse_proto
+from auditor.flow.library import Library
+from auditor.ruleset.ruleset import FlowEntry
+
+ROOT = Path(__file__).resolve().parents[1]
+APK = ROOT / "tests" / "fixtures" / "apk"
+DEVICE_ID_RULES = ROOT / "examples" / "rules" / "device-id"
+
+
+def _dex(name: str) -> DexFile:
+    import zipfile
+
+    with zipfile.ZipFile(APK / name) as archive:
+        return DexFile(archive.read("classes.dex"))
+
+
+def test_decoder_reads_every_instruction_with_its_registers_and_branches() -> None:
+    dex = _dex("contacts_upload.apk")
+    bodies = [decode_body(dex.data, code.start, code.end) for codes in dex.class_methods().values() for code in codes]
+    assert sum(len(b.insns) for b in bodies) > 50
+    for body in bodies:
+        pcs = {insn.pc for insn in body.insns}
+        for insn in body.insns:
+            assert all(0 <= r < max(body.registers, 1) for r in insn.regs), insn
+            assert all(t in pcs for t in insn.targets), "a branch lands on an instruction"
+    invokes = [i for b in bodies for i in b.insns if i.op == 0x74]  # invoke-virtual/range: ContentResolver.query
+    assert invokes and len(invokes[0].regs) == 6
+
+
+def test_decoder_stops_at_truncated_code_instead_of_raising() -> None:
+    dex = _dex("contacts_upload.apk")
+    code = max((c for codes in dex.class_methods().values() for c in codes), key=lambda c: c.end - c.start)
+    whole = decode_body(dex.data, code.start, code.end)
+    cut = decode_body(dex.data[:code.start + 7], code.start, code.end)
+    assert 0 < len(cut.insns) < len(whole.insns)
+
+
+def test_proto_parsing_counts_wide_and_array_parameters() -> None:
+    assert parse_proto("(IJ[Ljava/lang/String;[[BLandroid/net/Uri;D)V") == (
+        ["I", "J", "[Ljava/lang/String;", "[[B", "Landroid/net/Uri;", "D"], "V")
+
+
+def test_a_user_channel_and_sink_from_a_rules_folder() -> None:
+    """Device identifiers logged with android.util.Log: a research pack declares the channel and the sink."""
+    result = CliRunner().invoke(main, ["scan", "--no-cache", "--rules", str(DEVICE_ID_RULES), "-f", "json",
+                                       str(APK / "flow_device_id.apk")])
+    app = json.loads(result.stdout)["apps"][0]
+    device = app["channels"]["device_id"]
+    assert device["level"] == "upload"
+    sources = {f["steps"][0]["action"] for f in device["flows"]}
+    assert any("Settings$Secure;->getString" in s for s in sources) and any("getDeviceId" in s for s in sources)
+    assert all(f["value"].startswith("device_id -> log") for f in device["flows"])
+    assert app["score"] == 0, "a channel that is not scored adds no points"
+    plain = CliRunner().invoke(main, ["scan", "--no-cache", "-f", "json", str(APK / "flow_device_id.apk")])
+    assert "device_id" not in json.loads(plain.stdout)["apps"][0]["channels"]
+
+
+def test_a_later_catalog_entry_overrides_an_earlier_one() -> None:
+    quiet = FlowEntry(id="ui.log", source="https://example.invalid/a", methods=("Landroid/util/Log;->d",))
+    loud = FlowEntry(id="log.sink", source="https://example.invalid/b", methods=("Landroid/util/Log;->d",),
+                     sink={"kind": "log", "args": ["arg2"]})
+    assert Library((quiet, loud)).lookup("Landroid/util/Log;", "d") is loud
+
+
+def test_a_reached_budget_is_reported_not_silent(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(flow_engine, "INSTRUCTION_BUDGET", 5)
+    result = CliRunner().invoke(main, ["scan", "--no-cache", "-f", "json", str(APK / "flow_deep.apk")])
+    contacts = json.loads(result.stdout)["apps"][0]["channels"]["contacts"]
+    assert contacts["level"] == "code"
+    assert any("budget" in e["value"] for e in contacts["flow_lost"])
+
+
+def test_retrofit_endpoint_joins_base_url_and_annotation_path() -> None:
+    result = CliRunner().invoke(main, ["scan", "--no-cache", "-f", "json", str(APK / "flow_retrofit.apk")])
+    contacts = json.loads(result.stdout)["apps"][0]["channels"]["contacts"]
+    flow = contacts["flows"][0]
+    assert "Retrofit @POST" in flow["value"]
+    assert any(e.endswith("/v1/contacts") and e.startswith("https://") for e in flow["endpoints"])
+
+
