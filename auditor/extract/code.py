@@ -25,6 +25,7 @@ from auditor.extract.paths import PathFinder
 from auditor.extract.program import DexUnit, Node, Program
 from auditor.flow import engine as flow_engine
 from auditor.flow.engine import Flow, FlowEngine, FlowResult, SourceIndex
+from auditor.flow.labels import endpoint_label
 from auditor.flow.library import Library
 from auditor.limits import Limits
 from auditor.model import CodeFacts, CodeRef, Evidence, Origin, SdkUse
@@ -58,6 +59,8 @@ LITERAL_OPS = {1: frozenset({0x12}), 2: frozenset({0x13, 0x1A}), 3: frozenset({0
 MIN_LITERAL_CALLS = 8
 """Calls with a literal argument (an encrypted string or its index) it takes before routines count as a decryptor."""
 MAX_DECRYPTOR_CANDIDATES = 300
+MAX_DESTINATION_SEEDS = 200
+"""Methods holding URL constants that the data-flow engine also starts from (to learn destinations)."""
 
 
 def called_with_literal(data: bytes, invoke_at: int) -> bool:
@@ -325,7 +328,7 @@ class CodeScan:
                        key=lambda n: (self.origin(n).kind != "app", n))
         engine = FlowEngine(self.program, Library(self.rules.flows), self.source_index, self.is_library,
                             (*self.rules.lifecycles, *self.rules.dispatch), flow_engine.INSTRUCTION_BUDGET)
-        result = engine.run(seeds)
+        result = engine.run(seeds, self._destination_nodes() if seeds else [])
         evidence: list[tuple[str, Evidence]] = []
         for flow in result.flows:
             evidence += [(flow.channel, e) for e in self._flow_evidence(flow)]
@@ -339,6 +342,16 @@ class CodeScan:
         proven = {channel for channel, e in evidence if e.kind == "flow"}
         evidence += self._nearby(pickers, proven)
         return tuple(dict.fromkeys(evidence)), result
+
+    def _destination_nodes(self) -> list[Node]:
+        """Methods that load a URL constant (scheme://...): where the engine learns destinations."""
+        found: list[Node] = []
+        for index, unit in enumerate(self.units):
+            dex = unit.dex
+            ids = {i for i in dex.find_string_ids(b"://") if endpoint_label(dex.string(i)) is not None}
+            hits = dex.find_sites_many([(STRING_OPS, ids)])[0] if ids else []
+            found += [(index, code.start) for code, _insn in hits if self.origin((index, code.start)).kind != "library"]
+        return list(dict.fromkeys(found))[:MAX_DESTINATION_SEEDS]
 
     def _channels(self) -> list[str]:
         return [c.id for c in self.rules.channels]

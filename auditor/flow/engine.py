@@ -26,7 +26,7 @@ from auditor.extract.program import Node, Program
 from auditor.flow.labels import EMPTY, Label, LabelSet, data_labels
 from auditor.flow.library import STORE_ANY_KEY, Library
 from auditor.flow.method import MethodAnalysis
-from auditor.flow.summary import GlobalKey, SinkHit, Summary
+from auditor.flow.summary import FlowKey, GlobalKey, SinkHit, Summary
 from auditor.model import FlowStep
 from auditor.ruleset.ruleset import ApiEntry, DispatchEntry, FlowEntry
 
@@ -174,14 +174,16 @@ class FlowEngine:
         self._in_progress: set[Node] = set()
         self._queue: deque[Node] = deque()
         self._queued: set[Node] = set()
-        self._flow_keys: set[tuple[str, str, tuple[FlowStep, ...]]] = set()
+        self._flow_keys: dict[FlowKey, int] = {}
         self._annotations: dict[str, dict[tuple[str, str], tuple[str, str]]] = {}
         self._callers: dict[Node, list[Node]] = {}
 
     # -- driving --------------------------------------------------------------------------------
 
-    def run(self, seeds: list[Node]) -> FlowResult:
-        for seed in seeds:
+    def run(self, seeds: list[Node], destinations: tuple[Node, ...] | list[Node] = ()) -> FlowResult:
+        """Analyse from the methods holding sources; then, if data was found, from the methods holding
+        URL constants, so that where the data goes is known even when the URL is stored far away."""
+        for seed in (*seeds, *(destinations if seeds else ())):
             self.enqueue(seed)
         while not self.result.exhausted:
             if not self._queue and not self._search_pending():
@@ -220,7 +222,7 @@ class FlowEngine:
         old = self.summaries.get(node)
         if old is None:
             self.summaries[node] = new
-            changed = bool(new.ret or new.param_out or new.sinks or new.globals_written)
+            changed = bool(new.ret or new.param_out or new.sinks or new.globals_written or new.addresses)
         else:
             changed = old.grow(new)
         if changed:
@@ -228,8 +230,8 @@ class FlowEngine:
                 self.enqueue(dependent)
             summary = self.summaries[node]
             escaping = summary.ret | frozenset().union(*summary.param_out.values())
-            if data_labels(escaping):
-                self.pull_callers(node)
+            if summary.addresses or any(label[0] in ("d", "s") for label in escaping):
+                self.pull_callers(node)  # data or a destination leaves upwards, or a caller knows the destination
 
     def summary_of(self, target: Node, caller: Node, depth: int, demand: bool) -> Summary | None:
         """The callee's summary; computed now only on `demand` (the call passes data or a parameter
@@ -559,18 +561,31 @@ class FlowEngine:
         if len(self.result.lost) < MAX_FLOWS:
             self.result.lost.append(Lost(node, pc, why, channels))
 
-    def flow(self, site_id: int, node: Node, hit: SinkHit) -> None:
+    def add_endpoints(self, key: FlowKey, endpoints: frozenset[str]) -> None:
+        """Where a known flow goes, learnt later (from a caller, or on a second visit)."""
+        known = self._flow_keys.get(key)
+        if known is None or endpoints <= self.result.flows[known].sink.endpoints:
+            return
+        flow = self.result.flows[known]
+        sink = SinkHit(flow.sink.kind, flow.sink.call, flow.sink.endpoints | endpoints, flow.sink.address_params, flow.sink.steps)
+        self.result.flows[known] = Flow(flow.channel, flow.source, sink, flow.steps, flow.features, flow.entry_point)
+
+    def flow(self, site_id: int, node: Node, hit: SinkHit) -> FlowKey | None:
         site = self.sites[site_id]
         channel = site.entry.channel or "?"
-        key = (channel, hit.call, hit.steps[-1:])
-        if key in self._flow_keys or len(self.result.flows) >= MAX_FLOWS:
-            return
-        self._flow_keys.add(key)
+        key: FlowKey = (channel, hit.call, hit.steps[-1:])
+        if key in self._flow_keys:
+            self.add_endpoints(key, hit.endpoints)
+            return key
+        if len(self.result.flows) >= MAX_FLOWS:
+            return None
+        self._flow_keys[key] = len(self.result.flows)
         chain = self.chain(site_id, node)
         steps = (*chain, *hit.steps)
         features = sorted({f for step in steps for f in self.features.get(step.method, ())})
         origin = self._chain_nodes(site_id, node)[0]
         self.result.flows.append(Flow(channel, site, hit, steps, tuple(features), self.entry_point(origin)))
+        return key
 
     def _chain_nodes(self, site_id: int, node: Node) -> list[Node]:
         nodes: list[Node] = [node]

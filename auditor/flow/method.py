@@ -341,6 +341,12 @@ class MethodAnalysis:
         for pos, hits in summary.sinks.items():
             for hit in hits:
                 self.compose_sink(args, pos, hit, pc, f"passes it to {label}")
+        for flow_key, where in summary.addresses.items():
+            given_address = frozenset().union(*(args.get(p, EMPTY) for p in where))
+            self.engine.add_endpoints(flow_key, frozenset(endpoints_in(given_address)))
+            upward = frozenset(params_in(given_address))
+            if upward:
+                self.summary.addresses[flow_key] = self.summary.addresses.get(flow_key, frozenset()) | upward
         return result
 
     def compose_sink(self, args: dict[int, LabelSet], pos: int, hit: SinkHit, pc: int, action: str) -> None:
@@ -357,7 +363,9 @@ class MethodAnalysis:
         for pos in params_in(carried):
             self.summary.add_sink(pos, hit)
         for label in data_labels(carried):
-            self.engine.flow(label[2], self.node, hit)
+            key = self.engine.flow(label[2], self.node, hit)
+            if key is not None and hit.address_params:
+                self.summary.addresses[key] = self.summary.addresses.get(key, frozenset()) | hit.address_params
 
     # -- library semantics ----------------------------------------------------------------------
 
@@ -520,10 +528,11 @@ class MethodAnalysis:
 
 
 def _carries_data(args: dict[int, LabelSet]) -> bool:
-    """Whether a call passes channel data, a channel URI, or a parameter (other than `this`) that may."""
+    """Whether a call passes channel data, a channel URI, a destination (URL constant), or a parameter
+    (other than `this`) that may carry one."""
     for pos, labels in args.items():
         for label in labels:
-            if label[0] in ("d", "u") or (label[0] == "p" and label[1] != 0 and pos != 0):
+            if label[0] in ("d", "u", "s") or (label[0] == "p" and label[1] != 0 and pos != 0):
                 return True
     return False
 

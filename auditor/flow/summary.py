@@ -15,6 +15,8 @@ from auditor.flow.labels import EMPTY, LabelSet
 from auditor.model import FlowStep
 
 GlobalKey = tuple[str, ...]
+FlowKey = tuple[str, str, tuple[FlowStep, ...]]
+"""A flow's identity: channel, sending call, and the sending step."""
 """("f", class, field name) for a field, ("s", store, key) for a store such as Intent extras."""
 
 MAX_HITS_PER_PARAM = 6
@@ -39,6 +41,8 @@ class Summary:
     sinks: dict[int, list[SinkHit]] = field(default_factory=dict)
     globals_written: dict[int, set[GlobalKey]] = field(default_factory=dict)
     """Fields and stores that receive what the parameter at each position carries."""
+    addresses: dict[FlowKey, frozenset[int]] = field(default_factory=dict)
+    """Flows found here whose destination is passed in by a caller (the connection, the URL), by position."""
 
     def add_sink(self, position: int, hit: SinkHit) -> None:
         hits = self.sinks.setdefault(position, [])
@@ -61,6 +65,11 @@ class Summary:
             for hit in hits:
                 self.add_sink(pos, hit)
             changed |= len(self.sinks.get(pos, ())) != before
+        for key, positions in other.addresses.items():
+            old_positions = self.addresses.get(key, frozenset())
+            if not positions <= old_positions:
+                self.addresses[key] = old_positions | positions
+                changed = True
         for pos, keys in other.globals_written.items():
             old_keys = self.globals_written.setdefault(pos, set())
             if not keys <= old_keys:
