@@ -94,22 +94,9 @@ POSITIVE = {
 ENGINE_GAPS = {
     # (test, fixture): what the engine does not do yet. Strict: a fixed gap fails the run until its line
     # here is removed, so the expectation above is never weakened.
-    ("flow", "flow_encrypt"): "no flow through GZIPOutputStream(ByteArrayOutputStream): the bytes written "
-                              "to the gzip stream are not seen in the wrapped stream's toByteArray()",
-    ("endpoint", "flow_encrypt"): "no flow, so no endpoint",
-    ("flow", "flow_livedata"): "MutableLiveData.postValue is not linked to the observer's onChanged",
-    ("endpoint", "flow_livedata"): "no flow, so no endpoint",
     ("flow", "flow_volley"): "the Request subclass carries the data in a field set by its constructor and "
                              "returned by getBody(); RequestQueue.add(request) is only sink_nearby",
     ("endpoint", "flow_volley"): "no flow, so no endpoint",
-    ("flow", "flow_prefs"): "the path skips ContactCache.save, where the value is written to SharedPreferences",
-    ("flow", "flow_rx"): "the path skips ToPayload.apply: Observable.map passes the value on without "
-                         "calling the mapping function, whose result is what is actually sent",
-    ("flow", "flow_retrofit"): "the path ends at ContactSync.sync, not at the @POST interface method "
-                               "ContactApi.upload that sends (issue 11: the path must end there)",
-    ("flow", "flow_retrofit_suspend"): "as flow_retrofit: the path does not reach ContactApi.upload",
-    ("flow", "flow_sms_forward"): "the SMS destination number is not reported as the flow's endpoint",
-    ("endpoint", "flow_sms_forward"): "no endpoint evidence for the SMS destination number",
 }
 
 
@@ -220,8 +207,6 @@ entries:
 }
 
 
-@pytest.mark.xfail(strict=True, reason="a --rules pack cannot make Log.d a sink: the built-in flows.yaml "
-                   "entry ui.display (flows: []) is looked up first and wins")
 def test_a_user_defined_channel_and_sink_report_a_flow(tmp_path) -> None:
     """Issue 11 item 5: a --rules folder declares device identifiers as a channel and Log as a sink."""
     from auditor.limits import Limits

@@ -161,6 +161,8 @@ class FlowEngine:
         self.global_readers: dict[GlobalKey, set[Node]] = defaultdict(set)
         self.writers: dict[tuple[GlobalKey, int], tuple[Node, int]] = {}
         self.arrivals: dict[tuple[int, Node], tuple[Node | None, int, str]] = {}
+        self.vias: dict[tuple[int, Node], dict[int, tuple[Node, str]]] = defaultdict(dict)
+        """Per source and method, the helpers the data passed through there (by instruction offset)."""
         self.features: dict[str, set[str]] = defaultdict(set)
         """Per method signature, what steps there did to the data (encrypted, serialised...)."""
         self.sites: list[SourceSite] = []
@@ -598,15 +600,20 @@ class FlowEngine:
             nodes.append(arrival[0])
         return nodes[::-1]
 
+    def via(self, site_id: int, node: Node, pc: int, helper: Node, action: str) -> None:
+        self.vias[(site_id, node)].setdefault(pc, (helper, action))
+
     def chain(self, site_id: int, node: Node) -> list[FlowStep]:
-        """Steps from the read to `node`, following how the data first arrived in each method."""
+        """Steps from the read to `node`, following how the data first arrived in each method, and
+        the helpers it passed through in each (an encryption helper, a cache that stores it)."""
         steps = []
         for n in self._chain_nodes(site_id, node):
+            signature = self.program.signature(n)
             arrival = self.arrivals.get((site_id, n))
-            if arrival is not None:
-                steps.append(FlowStep(self.program.signature(n), arrival[1], arrival[2]))
-            else:
-                steps.append(FlowStep(self.program.signature(n), 0, "holds the data"))
+            start = arrival[1] if arrival is not None else 0
+            steps.append(FlowStep(signature, start, arrival[2] if arrival is not None else "holds the data"))
+            vias = self.vias.get((site_id, n), {})
+            steps += [FlowStep(self.program.signature(vias[pc][0]), 0, vias[pc][1]) for pc in sorted(vias) if pc >= start]
         return steps
 
     # -- entry points -----------------------------------------------------------------------------

@@ -20,10 +20,12 @@ EMPTY: LabelSet = frozenset()
 ENDPOINT = re.compile(
     r"^(?:(?:https?|wss?|ftp|mqtt|tcp|ssl)://[^\s\"'<>]+"
     r"|(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?(?:/\S*)?"
-    r"|[a-z0-9-]+(?:\.[a-z0-9-]+)+:\d{2,5}(?:/\S*)?)$",
+    r"|[a-z0-9-]+(?:\.[a-z0-9-]+)+:\d{2,5}(?:/\S*)?"
+    r"|\+\d{6,15})$",
     re.IGNORECASE,
 )
-"""A string constant that names a destination: a URL with a scheme, an IPv4 address, or host:port."""
+"""A string constant that names a destination: a URL with a scheme, an IPv4 address, host:port, or
+an international phone number (+...: where an SMS goes)."""
 
 
 def endpoint_label(text: str) -> Label | None:

@@ -330,6 +330,11 @@ class MethodAnalysis:
         passed_through = {pos for labels in (summary.ret, *summary.param_out.values()) for pos in params_in(labels)}
         if any(data_labels(args.get(pos, EMPTY)) for pos in passed_through):
             self.engine.inherit_features(self.node, target)
+        stored = {pos for pos, keys in summary.globals_written.items() if keys}
+        for pos in passed_through | stored:
+            what = "stores it" if pos in stored else "returns it transformed"
+            for taint in data_labels(args.get(pos, EMPTY)):
+                self.engine.via(taint[2], self.node, pc, target, f"{what} (called at {pc:#x})")
         self.arrive(concrete(summary.ret), target, pc, f"gets the result of {label}")
         for pos, added in summary.param_out.items():
             if pos in positions:
@@ -522,8 +527,10 @@ class MethodAnalysis:
         method, path = info.retrofit or ("", "")
         bases = endpoints_in(receiver) or [""]
         endpoints = frozenset(_join_url(base, path) for base in bases)
+        interface_method = f"{info.label}({''.join(info.params)}){info.returns}"
         hit = SinkHit("network", f"{info.label} (Retrofit @{method})", endpoints, frozenset(params_in(receiver)),
-                      (FlowStep(self.signature, insn.pc, f"sends it with Retrofit @{method} {path}".rstrip()),))
+                      (FlowStep(self.signature, insn.pc, f"passes it to {info.label}"),
+                       FlowStep(interface_method, 0, f"Retrofit sends it: @{method} {path}".rstrip())))
         self.reach_sink(carried, hit, insn.pc)
 
 
