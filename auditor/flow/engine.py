@@ -30,8 +30,11 @@ from auditor.flow.summary import FlowKey, GlobalKey, SinkHit, Summary
 from auditor.model import FlowStep
 from auditor.ruleset.ruleset import ApiEntry, DispatchEntry, FlowEntry
 
-INSTRUCTION_BUDGET = 1_500_000
-"""Instructions the engine may interpret per app (a large app's flows need well under a tenth)."""
+INSTRUCTION_BUDGET = 400_000
+"""Instructions the engine may interpret per app: the corpus's largest analysis (an old Gmail) needs
+about 130,000; reaching it is reported as flow_lost evidence."""
+Blocks = tuple[list[tuple[int, int]], list[list[int]]]
+"""A method's basic blocks as [start, end) instruction indices, and each block's successors."""
 MAX_DEPTH = 30
 MAX_PULLED_CALLERS = 64
 MAX_CALLBACK_TARGETS = 8
@@ -168,6 +171,7 @@ class FlowEngine:
         self.sites: list[SourceSite] = []
         self._site_ids: dict[tuple[Node, int], int] = {}
         self._bodies: dict[Node, MethodBody] = {}
+        self._blocks: dict[Node, Blocks] = {}
         self._invokes: dict[tuple[int, int, bool], InvokeInfo] = {}
         self._searched: set[GlobalKey | str] = set()
         self._pulled: set[Node] = set()
@@ -244,6 +248,13 @@ class FlowEngine:
             self.analyse(target, depth)
             summary = self.summaries.get(target)
         return summary
+
+    def blocks(self, node: Node, build: Callable[[], Blocks]) -> Blocks:
+        """The control-flow graph of a method, built once however often the method is analysed."""
+        cached = self._blocks.get(node)
+        if cached is None:
+            cached = self._blocks[node] = build()
+        return cached
 
     def body(self, node: Node) -> MethodBody:
         cached = self._bodies.get(node)

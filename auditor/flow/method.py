@@ -119,7 +119,7 @@ class MethodAnalysis:
         insns = self.body.insns
         if not insns:
             return self.summary
-        spans, successors = self._blocks()
+        spans, successors = self.engine.blocks(self.node, self._blocks)
         entry: State = {reg: (frozenset({("p", pos)}), None, None, ("p", pos)) for reg, pos in self.params}
         states: dict[int, State] = {0: entry}
         visits = [0] * len(spans)

@@ -97,6 +97,7 @@ def app_dict(r: AppResult) -> dict[str, Any]:
             for v in r.policies
         ],
         "stats": {"dex_files": facts.code.dex_count, "classes": facts.code.class_count,
+                  **{f"flow_{name}": value for name, value in facts.code.flow_stats},
                   "seconds": round(r.elapsed, 3)} if facts else {"seconds": round(r.elapsed, 3)},
     }
     return out
