@@ -269,6 +269,7 @@ def test_csv_columns_and_values(report: Report) -> None:
     assert (v2["contacts_level"], v2["sms_level"], v2["call_log_level"], v2["band"]) == ("upload", "code", "none", "high")
     assert v2["policies"] == f"{POLICY_ID}:violates" and "CEA-CONTACTS-UPLOAD" in v2["findings"].split(";")
     assert credolab["sdks"] == "Credolab" and credolab["assessable"] == "true"
+    assert (v2["app_kind"], v2["headline"], credolab["app_kind"]) == ("other", "harvests", "unknown")
     assert bad["status"] == "error" and bad["error"].startswith("not an Android package") and bad["score"] == ""
 
 

@@ -24,7 +24,7 @@ COLUMNS: tuple[str, ...] = (
     *PLAIN_COLUMNS,
     *(f"{c}_level" for c in CHANNELS),
     *(f"{c}_undeclared" for c in CHANNELS),
-    "score", "band", "assessable", "sdks", "policies", "findings",
+    "app_kind", "headline", "score", "band", "assessable", "sdks", "policies", "findings",
 )
 
 
@@ -43,7 +43,8 @@ def row(r: AppResult) -> list[str]:
     values: list[Any] = [app[k] for k in PLAIN_COLUMNS]
     values += [channels[c]["level"] if channels else None for c in CHANNELS]
     values += [channels[c]["undeclared_access"] if channels else None for c in CHANNELS]
-    values += [app["score"], app["band"], app["assessable"],
+    values += [app["app_kind"]["kind"] if app["app_kind"] else None, app["headline"]["id"] if app["headline"] else None,
+               app["score"], app["band"], app["assessable"],
                ";".join(s["name"] for s in app["sdks"]),
                ";".join(f"{p['policy']}:{p['verdict']}" for p in app["policies"]),
                ";".join(f["rule_id"] for f in app["findings"])]
