@@ -25,6 +25,12 @@ class CorruptArchive(AuditorError):
     kind = "corrupt-archive"
 
 
+class NotAFile(AuditorError):
+    """The path is a FIFO, a device or a socket: never read (a FIFO blocks, /dev/zero never ends)."""
+
+    kind = "unreadable-file"
+
+
 class LimitExceeded(AuditorError):
     """A resource limit stopped the analysis; `limit` names the option that sets it ("--max-dex").
 

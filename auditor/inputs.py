@@ -6,33 +6,94 @@ audited whatever its name, because disguised files are exactly what users need c
 
 from __future__ import annotations
 
+import errno
+import os
 import shutil
-from collections.abc import Iterable
+import stat
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TextIO
 
 from auditor.errors import LimitExceeded
 
 EXTENSIONS = (".apk", ".xapk", ".apks", ".apkm", ".aab")
 
+MAX_LIST_LINE = 4096
+"""Longest line --from-list accepts (PATH_MAX on Linux): a longer one is not a path, and reading
+on without a newline (`--from-list /dev/zero`) would take all memory."""
+
+_KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+class ListError(ValueError):
+    """A --from-list file that is not a list of paths; the message says why, in one line."""
+
 
 def collect_inputs(paths: tuple[Path, ...]) -> tuple[list[str], list[str]]:
-    """(files to audit, in a stable order; paths that do not exist)."""
+    """(files to audit, in a stable order; paths that cannot be audited: see `unusable`).
+
+    Only regular files are ever audited: a FIFO would block the reader and /dev/zero never ends,
+    so anything else named, or found in a folder under an APK extension, is reported, not read.
+    """
     files: list[str] = []
-    missing: list[str] = []
+    refused: list[str] = []
     for path in paths:
         if path.is_dir():
-            files.extend(str(p) for p in sorted(path.rglob("*")) if p.is_file() and p.suffix.lower() in EXTENSIONS)
-        elif path.is_file():
+            found = sorted(p for p in path.rglob("*") if p.suffix.lower() in EXTENSIONS and not p.is_dir())
+            files.extend(str(p) for p in found if _regular(p))
+            refused.extend(str(p) for p in found if not _regular(p))
+        elif _regular(path):
             files.append(str(path))
         else:
-            missing.append(str(path))
-    return list(dict.fromkeys(files)), missing
+            refused.append(str(path))
+    return list(dict.fromkeys(files)), list(dict.fromkeys(refused))
 
 
-def read_list(lines: Iterable[str]) -> tuple[Path, ...]:
-    """The paths of a --from-list file: one per line, blank lines skipped, line ends stripped."""
-    return tuple(Path(entry) for entry in (raw.rstrip("\r\n") for raw in lines) if entry)
+def _regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
+
+
+def unusable(path: str) -> str:
+    """Why `path` is not audited, in a few words: it is missing, or not a regular file."""
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        return _stat_error(path, exc)
+    kind = next((words for test, words in _KINDS if test(info.st_mode)), "not a regular file")
+    return f"{kind}, not a file: skipped without reading it"
+
+
+def _stat_error(path: str, exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "a symbolic link loop: skipped"
+    if exc.errno == errno.ENOENT and os.path.islink(path):
+        return f"a broken symbolic link (to {os.readlink(path)!r}): skipped"
+    if exc.errno == errno.ENOENT:
+        return "no such file or directory"
+    return f"cannot be examined ({exc.strerror or exc})"
+
+
+def read_list(handle: TextIO) -> tuple[Path, ...]:
+    """The paths of a --from-list file: one per line, blank lines skipped, line ends stripped.
+
+    Read a line at a time with a bounded length, so a file that is not a list (a binary, a device,
+    /dev/zero) is refused with one line instead of being read whole.
+    """
+    paths = []
+    for number in range(1, 1 << 62):
+        line = handle.readline(MAX_LIST_LINE + 1)
+        if not line:
+            break
+        entry = line.rstrip("\r\n")
+        if len(entry) > MAX_LIST_LINE or "\0" in entry:
+            what = "holds a NUL character" if "\0" in entry else f"is longer than {MAX_LIST_LINE} characters"
+            raise ListError(f"line {number} {what}: not a list of paths, one per line")
+        if entry:
+            paths.append(Path(entry))
+    return tuple(paths)
 
 
 STREAM_PREFIXES = ("/dev/fd/", "/proc/self/fd/")

@@ -10,13 +10,14 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import replace
 
 from auditor.classify import classify
 from auditor.containers import OpenedInput, open_input
-from auditor.errors import AuditorError, LimitExceeded, NotAnAndroidPackage
+from auditor.errors import AuditorError, LimitExceeded, NotAFile, NotAnAndroidPackage
 from auditor.evaluate import evaluate
 from auditor.extract.code import CodeScan, load_units
 from auditor.extract.facts import assemble, merge_manifests
@@ -24,6 +25,7 @@ from auditor.extract.lending import lending_signals
 from auditor.extract.manifest import read_piece_manifest
 from auditor.extract.signing import cert_fingerprints
 from auditor.headline import headline
+from auditor.inputs import unusable
 from auditor.limits import Limits
 from auditor.model import AppFacts, AppResult, Evidence
 from auditor.policy import judge_policies
@@ -57,12 +59,21 @@ RESOURCE_ERRNOS = {errno.ENOMEM: "--max-memory", errno.EMFILE: "open files per p
 
 
 def _read(path: str, limits: Limits) -> bytes:
-    size = os.path.getsize(path)
-    if size > limits.max_unpacked_bytes:
-        raise LimitExceeded(f"file is {size} bytes, over the {limits.max_unpacked_bytes} byte limit (--max-unpacked)",
-                            "--max-unpacked")
-    with open(path, "rb") as handle:
-        return handle.read()
+    """The file's bytes, if it is a regular file within --max-unpacked.
+
+    Opened without blocking and checked before anything is read: the input list holds regular
+    files only, but a path can be replaced by a FIFO or a device between listing and reading, and
+    a FIFO would block the worker while /dev/zero would never end.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with open(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotAFile(unusable(path))
+        if info.st_size > limits.max_unpacked_bytes:
+            raise LimitExceeded(f"file is {info.st_size} bytes, over the {limits.max_unpacked_bytes} byte limit "
+                                "(--max-unpacked)", "--max-unpacked")
+        return handle.read(info.st_size)  # what was checked, even if the file grows meanwhile
 
 
 def _in_memory(data: bytes, limits: Limits) -> bytes:

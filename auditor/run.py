@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from auditor.executors import Task
+from auditor.inputs import unusable
 from auditor.model import AppResult
 
 log = logging.getLogger("auditor")
@@ -87,7 +88,8 @@ class Progress:
 
 
 def _missing(path: str) -> AppResult:
-    return AppResult(path, None, None, "error", error="no such file or directory", error_kind="unreadable-file")
+    """The error result of a path that is not audited: missing, or not a regular file (never read)."""
+    return AppResult(path, None, None, "error", error=unusable(path), error_kind="unreadable-file")
 
 
 def run_batch(inputs: list[str], missing: list[str], task: Task, executor: Executor, *,

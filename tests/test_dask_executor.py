@@ -248,3 +248,18 @@ def test_a_killed_worker_costs_one_error_result_not_the_run(task: Task, tmp_path
         client.wait_for_workers(1, timeout=30)
         (after,) = executor.run([benign], task)
         assert after.ok
+
+
+def test_no_worker_left_warns_and_times_out(task: Task, caplog: pytest.LogCaptureFixture) -> None:
+    """A cluster without workers (none started yet, or all gone) used to make run() wait forever."""
+    with (distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as cluster,
+          distributed.Client(cluster) as empty):
+        executor = DaskExecutor(client=empty, no_worker_timeout=2.0)
+        started = time.monotonic()
+        with caplog.at_level("WARNING", logger="auditor"):
+            results = list(executor.run(PATHS[:3], task))
+    assert time.monotonic() - started < 30
+    assert sorted(r.input for r in results) == PATHS[:3]
+    assert {r.error_kind for r in results} == {"worker-died"}
+    assert all("no Dask worker connected for 2 s" in (r.error or "") for r in results)
+    assert any("no Dask worker is connected" in m for m in caplog.messages)

@@ -13,7 +13,7 @@ from auditor.errors import RuleError
 from auditor.gate import EXIT_ERROR
 from auditor.i18n import LANGUAGES
 from auditor.limits import Limits, MiB
-from auditor.ruleset.ruleset import RuleSet, load_ruleset_cached
+from auditor.ruleset.ruleset import RuleSet, load_ruleset, load_ruleset_cached
 
 RULES_OPTION = click.option("--rules", "rule_dirs", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
                             help="Extra rule folder; a rule with a built-in id replaces it. Repeatable.")
@@ -58,10 +58,12 @@ def limit_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return decorated
 
 
-def load_rules(rule_dirs: tuple[Path, ...]) -> RuleSet:
-    """The built-in rules plus `rule_dirs`; an invalid rule set stops the command."""
+def load_rules(rule_dirs: tuple[Path, ...], use_cache: bool = True) -> RuleSet:
+    """The built-in rules plus `rule_dirs`; an invalid rule set stops the command.
+
+    `use_cache=False` (--no-cache) loads and checks them afresh and writes nothing to the cache folder."""
     try:
-        return load_ruleset_cached(rule_dirs)
+        return load_ruleset_cached(rule_dirs) if use_cache else load_ruleset(rule_dirs)
     except RuleError as exc:
         raise fail(f"invalid rules:\n{exc.message}") from exc
 

@@ -34,7 +34,7 @@ log = logging.getLogger("auditor")
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--from-list", "from_list", type=click.File("r", encoding="utf-8"),
+@click.option("--from-list", "from_list", type=click.File("r", encoding="utf-8", errors="surrogateescape"),
               help="Also audit the paths listed in FILE, one per line ('-' reads stdin).")
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @OUTPUT_OPTION
@@ -60,8 +60,9 @@ log = logging.getLogger("auditor")
 @click.option("--max-dex", type=click.IntRange(min=1), default=Limits.max_dex_bytes // MiB, show_default=True, help="MiB per dex file.")
 @click.option("--max-nesting", type=click.IntRange(min=0), default=Limits.max_nesting, show_default=True, help="Bundle nesting depth.")
 @click.option("--no-cache", is_flag=True,
-              help="Neither read nor write the result cache (~/.cache/auditor; AUDITOR_CACHE_DIR overrides). "
-                   "Off with --executor dask, where hashing every file on the client first would idle the cluster.")
+              help="Read and write nothing in the cache folder, neither results nor the checked rule set "
+                   "(~/.cache/auditor; AUDITOR_CACHE_DIR overrides). Results are not cached with --executor dask anyway, "
+                   "where hashing every file on the client first would idle the cluster.")
 @click.option("--fresh", is_flag=True, help="With -f jsonl -o FILE: start FILE over instead of resuming it.")
 @click.option("--debug", is_flag=True, help="Run in one process and show tracebacks of internal errors.")
 @click.option("-v", "--verbose", "verbose_here", count=True, help="Same as auditor -v (users put it after 'scan' too).")
@@ -81,10 +82,10 @@ def scan(ctx: click.Context, paths: tuple[Path, ...], from_list: TextIO | None, 
     from auditor.errors import LimitExceeded
     from auditor.executors import Task
     from auditor.gate import EXIT_ERROR, counted, exit_code, reaching, summary
-    from auditor.inputs import collect_inputs, is_stream, read_list, spool_streams
+    from auditor.inputs import ListError, collect_inputs, is_stream, read_list, spool_streams
     from auditor.reports.scan import prepare_resume, write_scan
 
-    rules = load_rules(rule_dirs)
+    rules = load_rules(rule_dirs, use_cache=not no_cache)
     try:
         known = load_baseline(baseline) if baseline is not None else None
     except BaselineError as exc:
@@ -99,7 +100,11 @@ def scan(ctx: click.Context, paths: tuple[Path, ...], from_list: TextIO | None, 
         paths, names = spool_streams(paths, Path(spool), limits.max_unpacked_bytes, click.get_binary_stream("stdin"))
     except LimitExceeded as exc:
         raise fail(exc.message) from None
-    inputs, missing = collect_inputs(paths + (read_list(from_list) if from_list else ()))
+    try:
+        listed = read_list(from_list) if from_list else ()
+    except ListError as exc:
+        raise click.BadParameter(str(exc), param_hint="--from-list") from None
+    inputs, missing = collect_inputs(paths + listed)
     log.debug("rules %s (%d rules, %d policy packs); %d input%s, %d missing; cache %s; executor %s, jobs %s", rules.digest,
               len(rules.rules), len(rules.policies), len(inputs), "" if len(inputs) == 1 else "s", len(missing),
               "off" if no_cache or debug or executor_kind != "local" else default_cache_path(), executor_kind, jobs or "one per core")

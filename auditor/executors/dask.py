@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import logging
 import multiprocessing
 import os
 import tempfile
@@ -49,6 +50,19 @@ the scheduler's task specs (so a retry after a worker death still has them); thi
 REFRESH_SECONDS = 5.0
 """How often the client re-reads the cluster's thread count, so workers that join later (an
 adaptive or Slurm cluster scaling up) get work without a scheduler round-trip per file."""
+
+NO_WORKER_TIMEOUT = 600.0
+"""Seconds a batch waits with no worker connected before it gives up on the remaining files.
+Long enough for a queued Slurm or Kubernetes cluster to start its first workers; the wait is
+announced on stderr as soon as it begins, so it is never silent."""
+
+POLL_SECONDS = 0.1
+"""How often the client looks for a finished file while none is ready."""
+
+WORKER_CHECK_SECONDS = 1.0
+"""How often, while it waits, the client asks the scheduler how many workers it has."""
+
+log = logging.getLogger("auditor")
 
 INSTALL_HINT = "pip install 'contact-exposure-auditor[dask]' (in a checkout: pip install -e '.[dask]')"
 
@@ -206,8 +220,10 @@ class DaskExecutor:
     failure is an ordinary error result) before it becomes a `worker-died` result.
     """
 
-    def __init__(self, scheduler: str | None = None, *, read_bytes: bool = False, retries: int = 1, client: Any = None) -> None:
+    def __init__(self, scheduler: str | None = None, *, read_bytes: bool = False, retries: int = 1, client: Any = None,
+                 no_worker_timeout: float = NO_WORKER_TIMEOUT) -> None:
         distributed = _import_distributed()
+        self.no_worker_timeout = no_worker_timeout
         if client is None and not scheduler:
             raise DaskExecutorError("the dask executor needs a scheduler address (--scheduler tcp://HOST:PORT)")
         self.read_bytes = read_bytes
@@ -320,7 +336,7 @@ class DaskExecutor:
                     completed.add(future)
                 if not in_flight:
                     continue
-                future = next(completed)
+                future = self._next_done(completed)
                 path, size = in_flight.pop(future)
                 bytes_in_flight -= size
                 yield self._result(future, path)
@@ -337,6 +353,33 @@ class DaskExecutor:
             # remaining work so the cluster does not keep auditing files nobody will read.
             with contextlib.suppress(Exception):
                 self.client.cancel([*in_flight, *([task_ref] if task_ref is not None else [])])
+
+    def _next_done(self, completed: Any) -> Any:
+        """The next finished future. While none is, watch the cluster: with no worker connected,
+        warn at once, and raise after `no_worker_timeout` seconds (run() then accounts for every
+        remaining file) instead of waiting in silence for workers that may never come."""
+        alone_since: float | None = None
+        checked = 0.0
+        while not completed.has_ready():
+            now = time.monotonic()
+            if now - checked >= WORKER_CHECK_SECONDS:
+                checked = now
+                if self._workers() > 0:
+                    alone_since = None
+                elif alone_since is None:
+                    alone_since = now
+                    log.warning("no Dask worker is connected to the scheduler; waiting up to %g s for one",
+                                self.no_worker_timeout)
+                elif now - alone_since >= self.no_worker_timeout:
+                    raise ConnectionError(f"no Dask worker connected for {self.no_worker_timeout:g} s")
+            time.sleep(POLL_SECONDS)
+        return next(completed)
+
+    def _workers(self) -> int:
+        try:
+            return len(self.client.nthreads())
+        except Exception:  # a failed query counts as no worker: the timeout then decides
+            return 0
 
     def _submit(self, path: str, source: str | bytes, task_ref: Any) -> Any:
         # Bytes ride inside the task on purpose (a retry on another worker still has them), so
