@@ -18,6 +18,7 @@ from auditor.cli.common import (
     RULES_OPTION,
     check_output,
     fail,
+    limit_options,
     load_rules,
     no_input_found,
     select_policies,
@@ -26,7 +27,7 @@ from auditor.cli.common import (
 from auditor.cli.logs import set_verbosity
 from auditor.formats import FORMATS, RenderOptions
 from auditor.gate import EXIT_INTERRUPTED
-from auditor.limits import Limits, MiB
+from auditor.limits import Limits
 from auditor.model import BANDS
 
 log = logging.getLogger("auditor")
@@ -51,14 +52,6 @@ log = logging.getLogger("auditor")
 @click.option("--scheduler", metavar="tcp://HOST:PORT", help="Dask scheduler address (with --executor dask).")
 @click.option("--read-bytes", is_flag=True,
               help="With --executor dask: send each file's bytes to the workers instead of its path (no shared file system).")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=Limits.timeout, show_default=True, help="Seconds per file.")
-@click.option("--max-memory", type=click.IntRange(min=64), default=Limits.max_memory_mb, show_default=True, help="MiB per worker.")
-@click.option("--max-unpacked", type=click.IntRange(min=1), default=Limits.max_unpacked_bytes // MiB, show_default=True,
-              help="MiB a file may unpack to in total.")
-@click.option("--max-ratio", type=click.IntRange(min=2), default=Limits.max_ratio, show_default=True, help="Largest compression ratio of an entry.")
-@click.option("--max-entries", type=click.IntRange(min=1), default=Limits.max_entries, show_default=True, help="Zip entries per archive.")
-@click.option("--max-dex", type=click.IntRange(min=1), default=Limits.max_dex_bytes // MiB, show_default=True, help="MiB per dex file.")
-@click.option("--max-nesting", type=click.IntRange(min=0), default=Limits.max_nesting, show_default=True, help="Bundle nesting depth.")
 @click.option("--no-cache", is_flag=True,
               help="Read and write nothing in the cache folder, neither results nor the checked rule set "
                    "(~/.cache/auditor; AUDITOR_CACHE_DIR overrides). Results are not cached with --executor dask anyway, "
@@ -68,10 +61,11 @@ log = logging.getLogger("auditor")
 @click.option("-v", "--verbose", "verbose_here", count=True, help="Same as auditor -v (users put it after 'scan' too).")
 @click.option("-q", "--quiet", "quiet_here", is_flag=True, help="Same as auditor -q.")
 @click.pass_context
+@limit_options
 def scan(ctx: click.Context, paths: tuple[Path, ...], from_list: TextIO | None, fmt: str, output: Path | None, rule_dirs: tuple[Path, ...],
          fail_on: str | None, baseline: Path | None, policy_spec: str, assume_lending: bool, lang: str, jobs: int | None,
-         executor_kind: str, scheduler: str | None, read_bytes: bool, timeout: float, max_memory: int,
-         max_unpacked: int, max_ratio: int, max_entries: int, max_dex: int, max_nesting: int, no_cache: bool, fresh: bool, debug: bool,
+         executor_kind: str, scheduler: str | None, read_bytes: bool, limits: Limits,
+         no_cache: bool, fresh: bool, debug: bool,
          verbose_here: int, quiet_here: bool) -> None:
     """Audit APK files, split bundles (.xapk .apks .apkm) and folders of them."""
     ctx.obj["verbose"] += verbose_here
@@ -91,8 +85,6 @@ def scan(ctx: click.Context, paths: tuple[Path, ...], from_list: TextIO | None, 
     except BaselineError as exc:
         raise fail(f"--baseline {exc.message}") from None
     policy_ids = select_policies(rules, policy_spec)
-    limits = Limits(max_unpacked_bytes=max_unpacked * MiB, max_ratio=max_ratio, max_entries=max_entries,
-                    max_dex_bytes=max_dex * MiB, max_nesting=max_nesting, timeout=timeout, max_memory_mb=max_memory)
     if not paths and from_list is None:
         raise click.UsageError("give at least one PATH, or --from-list FILE")
     spool = ctx.with_resource(tempfile.TemporaryDirectory(prefix="auditor-streams-")) if any(map(is_stream, paths)) else ""
