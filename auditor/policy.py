@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from auditor.i18n import text
+from auditor.i18n import localize, text
 from auditor.model import AppFacts, AppKind, Evidence, PolicyVerdict, PolicyViolation, level_rank
 from auditor.ruleset.ruleset import RuleSet
 
@@ -45,7 +45,9 @@ Reason = tuple[str, str]
 
 
 def _reason(key: str, **values: object) -> Reason:
-    return text(key, "en", **values), text(key, "zh-CN", **values)
+    """The reason in both languages; a `why` made by the classifier is said in Chinese too."""
+    zh = {k: localize(v, "zh-CN") if k == "why" and isinstance(v, str) else v for k, v in values.items()}
+    return text(key, "en", **values), text(key, "zh-CN", **zh)
 
 
 def _out_of_scope(facts: AppFacts, kind: AppKind | None, policy: dict[str, Any]) -> Reason | None:

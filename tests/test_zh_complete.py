@@ -151,10 +151,18 @@ def test_flow_steps_and_details_are_translated(report: Report) -> None:
     assert untranslated == []
 
 
+def test_classifier_reasons_are_translated(report: Report) -> None:
+    reasons = {r.app_kind.reason for r in report.results if r.app_kind}
+    assert reasons and all(localize(x, ZH) != x for x in reasons), reasons
+
+
 @pytest.mark.parametrize("english", [
     "analysis budget of 200,000 instructions reached; flows beyond it were not followed",
     "data passed to Lcom/x/Native;->send(Ljava/lang/String;)V, which has no code in the app (native or abstract)",
     "data passed to Ljava/lang/reflect/Method;->invoke (reflection): not followed further",
+    "43 string decryption routine(s) called 2940 times with literal arguments",
+    "57 of 60 app classes have obfuscated names, e.g. Lcom/a/b;",
+    "lending signals weigh 0 and the code is hidden, so its strings may be too",
 ])
-def test_lost_flow_sentences_are_translated(english: str) -> None:
+def test_tool_sentences_are_translated(english: str) -> None:
     assert localize(english, ZH) != english

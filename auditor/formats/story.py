@@ -170,10 +170,14 @@ def assessability_reasons(facts: AppFacts, lang: str) -> list[str]:
     return [localize(reason, lang) for reason in facts.assessability]
 
 
+TOOL_SENTENCES = frozenset({"not_assessable", "flow_lost", "string_encryption", "obfuscation"})
+"""Evidence kinds whose value is a sentence of the tool's own (an i18n template), not app data."""
+
+
 def evidence_value(e: Evidence, lang: str) -> str:
     """An evidence item's value; the tool's own sentences (not-assessable reasons, where a flow was
     lost) in `lang`."""
-    return localize(e.value, lang) if e.kind in ("not_assessable", "flow_lost") else e.value
+    return localize(e.value, lang) if e.kind in TOOL_SENTENCES else e.value
 
 
 def severity_confidence(f: Finding, lang: str) -> str:

@@ -35,7 +35,7 @@ def name(group: str, value: str, lang: str = "en") -> str:
 
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
-LOCALIZED_GROUPS = ("reason.", "trace_action.", "trace_detail.", "trace_lost.")
+LOCALIZED_GROUPS = ("reason.", "trace_action.", "trace_detail.", "trace_lost.", "kind_reason.", "hiding.")
 """Keys whose English text is also data (the JSON contract keeps assessability reasons, flow steps
 and evidence details in English),
 so a report in another language recognises the English sentence and says it in that language."""
