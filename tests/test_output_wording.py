@@ -4,14 +4,17 @@ listed once, and the label a user knows the app by."""
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from lxml import etree
 from wcwidth import wcswidth
 
+from auditor.containers import open_input
+from auditor.extract.manifest import read_piece_manifest
 from auditor.formats import RenderOptions, story
 from auditor.formats import html as html_format
 from auditor.formats import markdown as md_format
@@ -20,7 +23,8 @@ from auditor.limits import Limits
 from auditor.model import Report
 from auditor.pipeline import audit_path
 from auditor.reports import diff
-from auditor.ruleset.ruleset import RuleSet
+from auditor.ruleset.ruleset import RuleSet, load_ruleset
+from tests.fuzz.axml import TYPE_STRING, Element, write_axml
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
@@ -83,20 +87,27 @@ def test_a_field_read_four_times_in_one_method_is_one_evidence_item(rules: RuleS
     assert len(keys) == len(set(keys))
 
 
-def _application(xml: str) -> object:
-    return etree.fromstring(xml).find("application")
+def _label(application: Element) -> str | None:
+    """The label read from a binary manifest holding `application` (built by the fuzz writer)."""
+    manifest = Element("manifest", [(False, "package", TYPE_STRING, "com.x")], [application])
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("AndroidManifest.xml", write_axml(manifest))
+    piece = open_input(buffer.getvalue(), "x.apk", Limits()).pieces[0]
+    return read_piece_manifest(piece, load_ruleset()).label
 
 
 def test_label_falls_back_to_the_launcher_activity() -> None:
-    from auditor.extract.manifest import app_label
+    def item(tag: str, name: str) -> Element:
+        return Element(tag, [(True, "name", TYPE_STRING, name)])
 
-    launcher = ('<activity label="System" name=".A"><intent-filter><action name="android.intent.action.MAIN"/>'
-                '<category name="android.intent.category.LAUNCHER"/></intent-filter></activity>')
-    assert app_label(_application(f'<manifest><application name=".App">{launcher}</application></manifest>')) == "System"
-    own = f'<manifest><application label="Mine">{launcher}</application></manifest>'
-    assert app_label(_application(own)) == "Mine"
-    other = '<manifest><application><activity label="Settings" name=".B"/></application></manifest>'
-    assert app_label(_application(other)) is None
+    launcher = Element("activity", [(True, "label", TYPE_STRING, "System"), (True, "name", TYPE_STRING, ".A")],
+                       [Element("intent-filter", [], [item("action", "android.intent.action.MAIN"),
+                                                      item("category", "android.intent.category.LAUNCHER")])])
+    assert _label(Element("application", [(True, "name", TYPE_STRING, ".App")], [launcher])) == "System"
+    assert _label(Element("application", [(True, "label", TYPE_STRING, "Mine")], [launcher])) == "Mine"
+    other = Element("activity", [(True, "label", TYPE_STRING, "Settings"), (True, "name", TYPE_STRING, ".B")])
+    assert _label(Element("application", [], [other])) is None
 
 
 OBAD = CORPUS / "other-malware" / "obad_a.apk"
