@@ -23,6 +23,7 @@ reader (or androguard) would see, a one-line note is added to `Document.tricks`.
 
 from __future__ import annotations
 
+import operator
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -82,6 +83,29 @@ class Attribute:
     type: int
     data: int
     res_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Attributes:
+    """The attributes of one element as columns, in document order (a million Attribute objects
+    would take seconds to build)."""
+
+    ns: tuple[int, ...]
+    name: tuple[int, ...]
+    raw: tuple[int, ...]
+    type: tuple[int, ...]
+    data: tuple[int, ...]
+    res: tuple[int, ...]
+
+    def __len__(self) -> int:
+        return len(self.name)
+
+    def __getitem__(self, index: int) -> Attribute:
+        return Attribute(self.ns[index], self.name[index], self.raw[index], self.type[index], self.data[index],
+                         self.res[index])
+
+    def __iter__(self) -> Iterator[Attribute]:
+        return (self[index] for index in range(len(self)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,6 +366,39 @@ def _from_units(units: list[int]) -> str:
     return struct.pack(f"<{len(units)}H", *units).decode("utf-16-le", "surrogatepass")
 
 
+Columns = tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], tuple[int, ...], tuple[int, ...]]
+
+
+def _columns(data: bytes, base: int, width: int, count: int) -> Columns:
+    """(ns, name, raw, type, data) of `count` attribute records of `width` bytes from `base`.
+
+    The usual layout is cut into columns by memoryview slicing, without one Python object per
+    record (a million live tuples also make the garbage collector run in circles); other widths
+    are read one record at a time, zero-padded past the end of the data as C would read on."""
+    if width == ATTRIBUTE and base + ATTRIBUTE * count <= len(data):
+        view = memoryview(data)[base:base + ATTRIBUTE * count]
+        signed, unsigned = view.cast("i"), view.cast("I")
+        return (tuple(signed[0::5]), tuple(signed[1::5]), tuple(signed[2::5]), tuple(view[15::20]),
+                tuple(unsigned[4::5]))
+    padded = data[base:base + width * count + ATTRIBUTE] + bytes(ATTRIBUTE)
+    cols: list[list[int]] = [[], [], [], [], []]
+    for index in range(count):
+        ns, name, raw, _size, _res0, kind, value = struct.unpack_from("<iiiHBBI", padded, width * index)
+        for column, item in zip(cols, (ns, name, raw, kind, value), strict=True):
+            column.append(item)
+    return tuple(cols[0]), tuple(cols[1]), tuple(cols[2]), tuple(cols[3]), tuple(cols[4])
+
+
+def _resource_ids(res_ids: tuple[int, ...], names: tuple[int, ...]) -> tuple[int, ...]:
+    """getAttributeNameResID() of every attribute: the resource map entry at its name index, else 0."""
+    if not names or not res_ids:
+        return (0,) * len(names)
+    if min(names) >= 0 and max(names) < len(res_ids):
+        return tuple(map(res_ids.__getitem__, names))
+    count = len(res_ids)
+    return tuple(res_ids[n] if 0 <= n < count else 0 for n in names)
+
+
 def coerce_to_string(kind: int, data: int) -> str | None:
     """TypedValue.coerceToString() for the value types a manifest uses (floats approximately)."""
     signed = _s32(data)
@@ -376,7 +433,8 @@ class Document:
         self.tricks: list[str] = []
         self.res_ids: tuple[int, ...] = ()
         self.corrupt: str | None = None
-        self._attrs: tuple[int, list[Attribute]] = (-1, [])
+        self._attrs: tuple[int, Attributes] = (-1, Attributes((), (), (), (), (), ()))
+        self._found: dict[tuple[int, str | None, str], Attribute | None] = {}
         self.end = 0
         self.root = self._set_to()
 
@@ -506,7 +564,7 @@ class Document:
         start, width, count = struct.unpack_from("<HHH", self.data, node.ext + 8)
         return start, width, count
 
-    def attributes(self, node: Node) -> list[Attribute]:
+    def attributes(self, node: Node) -> Attributes:
         """The attributes of a start-element node as the parser indexes them.
 
         Identical records (attributeSize 0) are returned once: every lookup the platform makes
@@ -520,17 +578,21 @@ class Document:
         if width == 0:
             count = min(count, 1)
         self.budget.spend_attributes(count)
-        base, data, res_ids = node.ext + start, self.data, self.res_ids
-        if width == ATTRIBUTE and base + ATTRIBUTE * count <= len(data):
-            records = list(struct.iter_unpack("<iiiHBBI", data[base:base + ATTRIBUTE * count]))
-        else:
-            padded = data[base:base + width * count + ATTRIBUTE] + bytes(ATTRIBUTE)
-            records = [struct.unpack_from("<iiiHBBI", padded, width * i) for i in range(count)]
-        nres = len(res_ids)
-        out = [Attribute(ns, name, raw, kind, value, res_ids[name] if 0 <= name < nres else 0)
-               for ns, name, raw, _size, _res0, kind, value in records]
+        columns = _columns(self.data, node.ext + start, width, count)
+        out = Attributes(*columns, _resource_ids(self.res_ids, columns[1]))
         self._attrs = (node.offset, out)
+        _ns, _name, raw, kind, value = columns
+        if TYPE_STRING in kind and any(map(operator.ne, raw, value)) and any(
+                t == TYPE_STRING and r != d and r >= 0 for t, r, d in zip(kind, raw, value, strict=True)):
+            self._compare_raw(out)
         return out
+
+    def _compare_raw(self, attrs: Attributes) -> None:
+        for attr in attrs:
+            if attr.type == TYPE_STRING and attr.raw >= 0 and attr.raw != attr.data \
+                    and self.strings.java(attr.raw) != self.typed_string(attr):
+                self.trick("an attribute's raw string differs from its typed string (the platform reads the typed one)")
+                return
 
     def value(self, attr: Attribute) -> str | None:
         """XmlBlock.Parser.getAttributeValue(i): the raw string if there is one, else the typed value
@@ -544,18 +606,25 @@ class Document:
         return self.strings.java(attr.data) if attr.type == TYPE_STRING and attr.data < (1 << 31) else None
 
     def index_of(self, node: Node, ns: str | None, name: str) -> Attribute | None:
-        """ResXMLParser::indexOfAttribute(ns, name): the first attribute with these strings."""
-        pool = self.strings
-        for attr in self.attributes(node):
-            if pool.utf8:
-                if self._matches8(attr, ns, name):
-                    return attr
-                continue
-            if pool.native(attr.name) != name:
-                continue
-            current_ns = pool.native(attr.ns) if attr.ns >= 0 else None
-            if current_ns == ns:
-                return attr
+        """ResXMLParser::indexOfAttribute(ns, name): the first attribute with these strings.
+
+        Answers are remembered per element, so that a second reading of the document (the by-name
+        comparison) does not decode large elements twice."""
+        key = (node.offset, ns, name)
+        if key not in self._found:
+            self._found[key] = self._index_of(node, ns, name)
+        return self._found[key]
+
+    def _index_of(self, node: Node, ns: str | None, name: str) -> Attribute | None:
+        attrs, pool = self.attributes(node), self.strings
+        if pool.utf8:
+            return next((attr for attr in attrs if self._matches8(attr, ns, name)), None)
+        named = {index for index in set(attrs.name) if pool.native(index) == name}
+        for position, index in enumerate(attrs.name):
+            if index in named:
+                attr_ns = attrs.ns[position]
+                if (pool.native(attr_ns) if attr_ns >= 0 else None) == ns:
+                    return attrs[position]
         return None
 
     def _matches8(self, attr: Attribute, ns: str | None, name: str) -> bool:
@@ -570,16 +639,27 @@ class Document:
         return current_ns is not None and current_ns[:len(ns)] == ns.encode("utf-8")
 
 
-def retrieve(attrs: list[Attribute], wanted: tuple[int, ...]) -> dict[int, Attribute]:
+def retrieve(attrs: Attributes, wanted: tuple[int, ...]) -> dict[int, Attribute]:
     """AssetManager's RetrieveAttributes(): the XML attributes walked once, in order, against the
     sorted resource ids of a styleable. Attributes out of id order can be passed over, exactly as on
     the device; ids the styleable has but the caller does not ask for do not change the outcome."""
-    found: dict[int, Attribute] = {}
-    index, count = 0, len(attrs)
+    return {ident: attrs[index] for ident, index in merge(attrs.res, wanted).items()}
+
+
+def merge(res: tuple[int, ...], wanted: tuple[int, ...]) -> dict[int, int]:
+    """The merge itself over the attributes' resource ids: {wanted id: attribute position}.
+
+    The skip ("while id > res[ix]: ix++") is the first position from ix whose id is >= the
+    wanted one, found with C-level scans rather than a Python loop per attribute."""
+    found: dict[int, int] = {}
+    index, count = 0, len(res)
     for ident in sorted(set(wanted)):
-        while index < count and ident > attrs[index].res_id:
-            index += 1
-        if index < count and attrs[index].res_id == ident:
-            found[ident] = attrs[index]
+        if index >= count:
+            break
+        if ident > res[index]:
+            rest = res[index:]
+            index = index + list(map(ident.__le__, rest)).index(True) if ident <= max(rest) else count
+        if index < count and res[index] == ident:
+            found[ident] = index
             index += 1
     return found

@@ -254,6 +254,7 @@ class _ManifestWalk:
 
     def permission(self, node: Node, tag: str) -> None:
         found = self.styled(node, NAME, MAX_SDK)
+        self.doc.index_of(node, ANDROID_NS, "name")  # the by-name reading, while the attributes are at hand
         name = _clean(self.doc.typed_string(found[NAME])) if NAME in found else None
         if name:
             max_sdk = found.get(MAX_SDK)
