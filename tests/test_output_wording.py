@@ -93,7 +93,7 @@ def _label(application: Element) -> str | None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("AndroidManifest.xml", write_axml(manifest))
-    piece = open_input(buffer.getvalue(), "x.apk", Limits()).pieces[0]
+    piece = open_input(buffer.getvalue(), Limits()).pieces[0]
     return read_piece_manifest(piece, load_ruleset()).label
 
 

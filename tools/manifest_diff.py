@@ -58,15 +58,18 @@ def corpus_bases() -> list[tuple[str, bytes]]:
     return [item for path in files for item in _manifests(path, path.read_bytes())]
 
 
-def golden_record(base: str, seed: int, what: str, xml: Dump, perms: Dump) -> dict[str, object]:
+def golden_record(base: str, raw: bytes, seed: int, what: str, xml: Dump, perms: Dump) -> dict[str, object]:
     """What the golden file keeps of aapt's answer: statuses, a digest of the xmltree and the
-    permissions text in clear (small, and the part that matters)."""
-    return {"seed": seed, "base": base, "mutation": what, "xmltree": xml.status,
+    permissions text in clear (small, and the part that matters). The base is named, with its
+    digest, so that fixtures added later do not shift the sample."""
+    return {"seed": seed, "base": base, "base_sha256": hashlib.sha256(raw).hexdigest(), "mutation": what,
+            "xmltree": xml.status,
             "xmltree_sha256": hashlib.sha256(xml.out).hexdigest(), "permissions": perms.status,
             "permissions_out": perms.out.decode("utf-8", "surrogateescape")}
 
 
 def golden_mutant(bases: list[tuple[str, bytes]], seed: int) -> tuple[str, bytes, str]:
+    """Mutant `seed` of the base chosen by the seed (for sampling new mutants)."""
     name, base = bases[seed % len(bases)]
     data, what = mutate_manifest(base, seed)
     return name, data, what
@@ -99,9 +102,10 @@ def main(argv: list[str] | None = None) -> int:
     fixtures = fixture_bases()
     if args.save_golden:
         records = []
+        named = dict(fixtures)
         for seed in range(args.start, args.start + args.mutants):
             name, data, what = golden_mutant(fixtures, seed)
-            records.append(golden_record(name, seed, what, *run_aapt(data)))
+            records.append(golden_record(name, named[name], seed, what, *run_aapt(data)))
         args.save_golden.write_text(json.dumps({"bases": "tests/fixtures (tools/manifest_diff.py fixture_bases)",
                                                 "mutants": records}, indent=0) + "\n", encoding="utf-8")
         print(f"{len(records)} mutants recorded in {args.save_golden}")

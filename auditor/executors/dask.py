@@ -36,7 +36,6 @@ from typing import Any
 from auditor import __version__
 from auditor.executors import Task
 from auditor.executors.local import Worker
-from auditor.extract.manifest import quiet_androguard
 from auditor.model import AppResult
 
 FUTURES_PER_THREAD = 4
@@ -107,10 +106,12 @@ def _failure(path: str, message: str) -> AppResult:
 _worker_setup_lock = threading.Lock()
 _worker_ready = False
 
-WARM_MODULES = ("androguard.core.axml", "asn1crypto.cms", "loguru")
+WARM_MODULES = ("asn1crypto.cms",)
 """Modules the pipeline imports lazily. The analysis children are forks of the Dask worker, and
 one is forked again after a file hangs or kills it; importing these once in the worker makes
-every child start warm. A module missing from this list only costs time, never changes a result."""
+every child start warm. (androguard is no longer on the scan path: the manifest reader is our
+own, and androguard's resource-table parser is only a rare fallback.)
+A module missing from this list only costs time, never changes a result."""
 
 
 def _prepare_worker() -> None:
@@ -135,7 +136,6 @@ def _prepare_worker() -> None:
         for name in WARM_MODULES:
             with contextlib.suppress(ImportError):
                 importlib.import_module(name)
-        quiet_androguard()
         _worker_ready = True
 
 

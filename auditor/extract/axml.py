@@ -166,7 +166,7 @@ class StringPool:
         self.strings = 0
         self.entries = pos + int.from_bytes(data[pos + 2:pos + 4], "little")
         self._java: dict[int, str | None] = {}
-        self._native: dict[int, str | None] = {}
+        self._native: dict[int, tuple[str | None, int]] = {}
         self.error = self._set_to(size)
 
     def _set_to(self, size: int) -> str | None:
@@ -250,45 +250,50 @@ class StringPool:
 
     def native(self, idx: int) -> str | None:
         """stringAt(): the string as native code (aapt, attribute lookups by name) sees it."""
+        return self.native_sized(idx)[0]
+
+    def native_sized(self, idx: int) -> tuple[str | None, int]:
+        """stringAt() and the length it leaves in *u16len: set as soon as the length prefix is
+        read, even when the string is then rejected (indexOfAttribute compares it)."""
         if idx not in self._native:
             self._native[idx] = self._native_at(idx)
         return self._native[idx]
 
-    def _native_at(self, idx: int) -> str | None:
+    def _native_at(self, idx: int) -> tuple[str | None, int]:
         offset = self._entry(idx)
         if offset is None:
-            return None
+            return None, 0
         if not self.utf8:
             return self._utf16_at(offset // 2)
         if offset >= self.chars - 1:
-            return None
+            return None, 0
         u16_len, at = self._length8(offset)
         enc_len, at = self._length8(at)
         if at + enc_len >= self.chars:
-            return None
+            return None, u16_len
         length = self._decode_at8(at, enc_len)
         if length is None:
-            return None
+            return None, u16_len
         self.budget.spend_units(length)
         raw = self.data[self.strings + at:self.strings + at + length]
         units = _utf8_to_utf16(raw)
         if units is None or len(units) & 0x7FFF != u16_len:
-            return None
-        return _from_units(units)
+            return None, u16_len
+        return _from_units(units), len(units)
 
-    def _utf16_at(self, off: int) -> str | None:
+    def _utf16_at(self, off: int) -> tuple[str | None, int]:
         if off >= self.chars - 1:
-            return None
+            return None, 0
         length = self._unit(off)
         at = off + 1
         if length & 0x8000:
             length = ((length & 0x7FFF) << 16) | self._unit(at)
             at += 1
         if at + length >= self.chars or self._unit(at + length) != 0:
-            return None
+            return None, length
         self.budget.spend_units(length)
         start = self.strings + 2 * at
-        return self.data[start:start + 2 * length].decode("utf-16-le", "surrogatepass")
+        return self.data[start:start + 2 * length].decode("utf-16-le", "surrogatepass"), length
 
     def java(self, idx: int) -> str | None:
         """StringBlock.get(): the string as the framework's Java code (the package parser) sees it."""
@@ -623,7 +628,8 @@ class Document:
         for position, index in enumerate(attrs.name):
             if index in named:
                 attr_ns = attrs.ns[position]
-                if (pool.native(attr_ns) if attr_ns >= 0 else None) == ns:
+                current, length = pool.native_sized(attr_ns) if attr_ns >= 0 else (None, 0)
+                if current == ns and (ns is not None or length == 0):
                     return attrs[position]
         return None
 
