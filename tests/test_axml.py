@@ -24,7 +24,7 @@ from auditor.limits import Limits
 from auditor.pipeline import audit_path
 from tests.conftest import FIXTURES
 from tests.fuzz.aapt import compare, have_aapt, permissions, run_aapt, xmltree
-from tests.fuzz.manifest_mutants import encode_pool, mutate_manifest, pool_strings, rename_namespace, replace_pool, widen_headers
+from tests.fuzz.manifest_mutants import attribute_flood, encode_pool, mutate_manifest, pool_strings, rename_namespace, replace_pool, widen_headers
 from tests.test_hostile_input import _rezip
 from tools.manifest_diff import fixture_bases, golden_mutant
 
@@ -64,33 +64,13 @@ def test_misspelt_android_namespace_keeps_every_permission(rules, tmp_path: Path
     assert "by-name reading misses: android.permission.INTERNET" in _anti_analysis(result)
 
 
-def _many_attributes(elements: int, per_element: int) -> bytes:
-    """The fixture's manifest with `elements` extra <uses-permission> elements after the first,
-    each carrying its android:name attribute `per_element` times (all records real, 20 bytes)."""
-    data = _manifest()
-    doc = Document(data)
-    node = next(n for n in doc.events() if n.code == START_TAG and doc.name(n) == "uses-permission")
-    header, size = struct.unpack_from("<HI", data, node.offset + 2)
-    record = data[node.ext + 20:node.ext + 40]
-    ext = bytearray(data[node.ext:node.ext + 20])
-    struct.pack_into("<H", ext, 12, per_element)
-    start = bytearray(data[node.offset:node.offset + header]) + ext + record * per_element
-    struct.pack_into("<I", start, 4, len(start))
-    end = data[node.offset + size:node.offset + size + 24]
-    block = (bytes(start) + end) * elements
-    at = node.offset + size + 24
-    out = bytearray(data[:at] + block + data[at:])
-    struct.pack_into("<I", out, 4, len(out))
-    return bytes(out)
-
-
 def test_a_million_attributes_are_read_within_the_executor_timeout(tmp_path: Path) -> None:
     """16 elements of 65535 attributes (21 MB of XML): the old reader ran into the 300 s timeout."""
     path = tmp_path / "many.apk"
     with zipfile.ZipFile(DECLARED) as old, zipfile.ZipFile(path, "w") as new:  # stored: no bomb ratio
         for item in old.infolist():
             new.writestr(item.filename, old.read(item.filename) if item.filename != "AndroidManifest.xml"
-                         else _many_attributes(16, 65535))
+                         else attribute_flood(_manifest(), 16, 65535))
     done = subprocess.run([sys.executable, "-m", "auditor", "scan", "-f", "json", "--no-cache", str(path)],
                           capture_output=True, timeout=120, check=False)
     app = json.loads(done.stdout)["apps"][0]

@@ -586,11 +586,21 @@ class Document:
         columns = _columns(self.data, node.ext + start, width, count)
         out = Attributes(*columns, _resource_ids(self.res_ids, columns[1]))
         self._attrs = (node.offset, out)
-        _ns, _name, raw, kind, value = columns
+        ns, name, raw, kind, value = columns
+        if name and (min(name) < 0 or max(name) >= self.strings.count or min(ns) < -1 or max(ns) >= self.strings.count):
+            self.trick("an attribute whose name or namespace index points outside the string pool")
         if TYPE_STRING in kind and any(map(operator.ne, raw, value)) and any(
                 t == TYPE_STRING and r != d and r >= 0 for t, r, d in zip(kind, raw, value, strict=True)):
             self._compare_raw(out)
         return out
+
+    def unreadable_strings(self) -> int:
+        """How many pool strings native code cannot read (tools that read them all fail; the
+        platform reads only the ones it needs). 0 if counting them would exceed the budget."""
+        try:
+            return sum(1 for index in range(self.strings.count) if self.strings.native(index) is None)
+        except AxmlLimit:
+            return 0
 
     def _compare_raw(self, attrs: Attributes) -> None:
         for attr in attrs:

@@ -406,6 +406,9 @@ def _note_differences(doc: Document, walk: _ManifestWalk, piece: str) -> None:
         doc.trick(f"permissions the platform requests but a by-name reading misses: {_few(platform - naive)}")
     if after:
         doc.trick(f"{after} elements after the end of <manifest> (the platform never reads them)")
+    unreadable = doc.unreadable_strings()
+    if unreadable:
+        doc.trick(f"{unreadable} strings of the manifest's pool cannot be read (the platform reads only those it needs)")
 
 
 def _few(names: set[str]) -> str:

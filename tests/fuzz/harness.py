@@ -32,6 +32,7 @@ import argparse
 import contextlib
 import faulthandler
 import hashlib
+import io
 import re
 import resource
 import shutil
@@ -39,6 +40,7 @@ import sys
 import tempfile
 import time
 import traceback
+import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -51,6 +53,7 @@ from auditor.model import AppResult, Report
 from auditor.pipeline import audit_path
 from auditor.ruleset.ruleset import RuleSet, load_ruleset
 
+from .aapt import compare, have_aapt, permissions, run_aapt, xmltree
 from .mutators import Mutant, apply_plan, mutate
 
 REPO = Path(__file__).resolve().parents[2]
@@ -58,7 +61,7 @@ DEFAULT_INPUTS = (REPO / "tests" / "fixtures" / "apk", REPO / "tests" / "fixture
 DEFAULT_OUT = Path(__file__).resolve().parent / "regressions"
 SUFFIXES = (".apk", ".apks", ".xapk", ".apkm")
 TIMEOUT_PREFIX = "analysis took longer than"
-CLASSES = ("ok", "expected", "crash", "hang", "worker-died", "bad-message", "render-crash")
+CLASSES = ("ok", "expected", "crash", "hang", "worker-died", "bad-message", "render-crash", "aapt-disagreement")
 BUG_CLASSES = frozenset(CLASSES[2:])
 EVIDENCE = (".traceback", ".stack", ".render")
 
@@ -152,6 +155,35 @@ def classify(result: AppResult, evidence: dict[str, str] | None = None) -> str:
 _FRAME = re.compile(r'File "([^"]+)", line (\d+),? in (\S+)')
 
 
+def aapt_disagreement(mutant: Mutant) -> str | None:
+    """For a mutant of the platform_manifest family, where aapt (the platform's parser) reads its
+    manifest differently from our reader; None when they agree, aapt is absent or there is no
+    manifest to compare (an attribute flood is not dumped: aapt would print 10^8 lines)."""
+    if not have_aapt() or not any(name == "platform_manifest" for _pos, name in mutant.plan) \
+            or any("attribute flood" in note for note in mutant.notes):
+        return None
+    for manifest in _manifests(mutant.data):
+        real_xml, real_perms = run_aapt(manifest)
+        for what, ours, theirs in (("xmltree", xmltree(manifest), real_xml),
+                                   ("permissions", permissions(manifest), real_perms)):
+            difference = compare(ours, theirs) if theirs.status != "timeout" else None
+            if difference:
+                return f"{what}: {difference}"
+    return None
+
+
+def _manifests(data: bytes) -> list[bytes]:
+    """AndroidManifest.xml of a mutant, or of the APKs in it, where zipfile can read them."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        names = archive.namelist()
+        if "AndroidManifest.xml" in names:
+            return [archive.read("AndroidManifest.xml")]
+        return [m for name in names if name.endswith(".apk") for m in _manifests(archive.read(name))][:4]
+    except Exception:  # a mutant zipfile cannot read proves nothing about the manifest reader
+        return []
+
+
 def _short(path: str) -> str:
     for marker in ("/auditor/", "/site-packages/", "/lib/python"):
         if marker in path:
@@ -178,6 +210,8 @@ def signature(kind: str, result: AppResult, evidence: dict[str, str]) -> str:
         own = [f for f in frames if "/auditor/" in f[0]]
         where = [f"{_short(f[0])}:{f[2]}" for f in frames[:1] + own[:1]]
         return f"hang in {' <- '.join(dict.fromkeys(where)) or 'unknown (no stack dumped)'}"
+    if kind == "aapt-disagreement":
+        return f"{kind}: {re.sub(r'[0-9]+', 'N', evidence.get('.aapt', ''))[:160]}"
     if kind == "worker-died":
         frames = _FRAME.findall(evidence.get(".stack", ""))
         place = f" in {_short(frames[0][0])}:{frames[0][2]}" if frames else ""
@@ -320,6 +354,9 @@ class Fuzzer:
             mutants[str(path)] = mutant
         for result, kind, evidence in scan(list(mutants), self.task, self.jobs):
             mutant = mutants[result.input]
+            disagreement = aapt_disagreement(mutant) if kind not in BUG_CLASSES else None
+            if disagreement:
+                kind, evidence = "aapt-disagreement", {**evidence, ".aapt": disagreement}
             self.stats.add(kind, result, f"seed {mutant.seed} ({mutant.source})")
             if kind in BUG_CLASSES:
                 self._record(Finding(kind, signature(kind, result, evidence), mutant, result, evidence))
@@ -428,7 +465,7 @@ def save_finding(finding: Finding, out: Path, command: str) -> Path:
         *(f"  - {note}" for note in finding.mutant.notes),
     ]
     for suffix, title in ((".traceback", "traceback (debug=True)"), (".render", "render traceback"),
-                          (".stack", "stack (faulthandler)")):
+                          (".stack", "stack (faulthandler)"), (".aapt", "disagreement with aapt")):
         if suffix in finding.evidence and (suffix != ".stack" or finding.kind in ("hang", "worker-died")):
             lines += [f"{title}:", *("  " + line for line in finding.evidence[suffix].rstrip().splitlines())]
     path.with_suffix(".txt").write_text("\n".join(lines) + "\n")
@@ -592,7 +629,7 @@ def _summary(fuzzer: Fuzzer, saved: dict[str, Path], elapsed: float) -> None:
         extra = ""
         if kind == "expected" and stats.expected_kinds:
             extra = "  (" + ", ".join(f"{k} {v}" for k, v in stats.expected_kinds.most_common()) + ")"
-        print(f"  {kind:<13}{stats.classes.get(kind, 0):>7}{extra}")
+        print(f"  {kind:<18}{stats.classes.get(kind, 0):>7}{extra}")
     bugs = sum(stats.classes.get(kind, 0) for kind in BUG_CLASSES)
     print(f"bugs: {bugs} mutants, {len(fuzzer.findings)} distinct signatures")
     per_kind: defaultdict[str, list[Finding]] = defaultdict(list)

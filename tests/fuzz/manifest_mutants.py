@@ -403,6 +403,36 @@ def op_truncate(rng: random.Random, data: bytes) -> tuple[bytes, str]:
     return out, f"truncated to {cut} bytes"
 
 
+def attribute_flood(data: bytes, elements: int, per_element: int, width: int = 20, tag: str = "uses-permission") -> bytes:
+    """`elements` copies of the first <tag> element (a leaf with attributes), inserted after it,
+    each claiming `per_element` attributes of `width` bytes (0: one record counted per_element
+    times, which the platform walks as per_element identical attributes)."""
+    from auditor.extract.axml import Document
+
+    doc = Document(data)
+    node = next(n for n in doc.events() if n.code == START_TAG and doc.name(n) == tag and doc.layout(n)[2])
+    header, size = struct.unpack_from("<HI", data, node.offset + 2)
+    record = data[node.ext + 20:node.ext + 40]
+    ext = bytearray(data[node.ext:node.ext + 20])
+    struct.pack_into("<HH", ext, 10, width, per_element)
+    start = bytearray(data[node.offset:node.offset + header]) + ext + (record * per_element if width else record)
+    struct.pack_into("<I", start, 4, len(start))
+    end_at = node.offset + size
+    end = data[end_at:end_at + _u32(data, end_at + 4)]
+    at = end_at + len(end)
+    return _grow(data, at, (bytes(start) + end) * elements, [])
+
+
+def op_attribute_flood(rng: random.Random, data: bytes) -> tuple[bytes, str]:
+    """Work bounded by what the file holds: thousands of elements claiming 65535 zero-width
+    attributes each, or a few with 65535 real ones (issue 14: 10^6 attributes took 300 s)."""
+    if rng.random() < 0.5:
+        count = rng.choice((100, 2000))
+        return attribute_flood(data, count, 65535, 0), f"attribute flood: {count} elements x 65535 zero-width"
+    count = rng.choice((1, 4))
+    return attribute_flood(data, count, 65535), f"attribute flood: {count} elements x 65535 attributes"
+
+
 OPERATIONS: dict[str, Callable[[random.Random, bytes], tuple[bytes, str]]] = {
     "widen_header": op_widen_header, "header_field": op_header_field, "chunk_size": op_chunk_size,
     "namespace": op_namespace, "pool_utf8": op_pool_utf8, "pool_length": op_pool_length,

@@ -36,6 +36,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from .axml import hostile_manifest
+from .manifest_mutants import mutate_manifest, op_attribute_flood
 
 STORED = 0
 DEFLATED = 8
@@ -1077,6 +1078,35 @@ def op_synth_manifest(rng: random.Random, data: bytes, ctx: Context) -> tuple[by
     return _with_entries(data, action)
 
 
+def op_platform_manifest(rng: random.Random, data: bytes, ctx: Context) -> tuple[bytes, str]:
+    """Edit AndroidManifest.xml (of the APK or of one APK of a bundle) where parsers disagree
+    with the platform (manifest_mutants.py), or flood it with attributes; the harness checks our
+    reading of the result against aapt when aapt is installed."""
+    def action(entries: list[RawEntry]) -> str:
+        holder, where = entries, ""
+        if not any(e.name == b"AndroidManifest.xml" for e in entries):
+            apk = _pick(rng, entries, lambda n: n.endswith(b".apk"))
+            inner = read_entries(apk.data) if apk is not None else None
+            if apk is None or inner is None:
+                return "no manifest"
+            holder, where = inner, f"in {apk.name.decode('cp437')}: "
+        manifest = next((e for e in holder if e.name == b"AndroidManifest.xml"), None)
+        if manifest is None:
+            return "no manifest"
+        try:
+            if rng.random() < 0.08:
+                manifest.data, note = op_attribute_flood(rng, manifest.data)
+            else:
+                manifest.data, note = mutate_manifest(manifest.data, rng.getrandbits(32))
+        except Exception as exc:  # the base manifest is itself unreadable: nothing to aim at
+            return f"skipped ({type(exc).__name__})"
+        if holder is not entries:
+            apk.data = build_zip(holder)  # type: ignore[union-attr]
+        return where + note
+
+    return _with_entries(data, action)
+
+
 # -- generative operations ----------------------------------------------------------------------
 
 
@@ -1240,6 +1270,7 @@ OPERATIONS: dict[str, Operation] = {
     "zip64_entry": op_zip64_entry,
     "descriptor": op_descriptor,
     "synth_manifest": op_synth_manifest,
+    "platform_manifest": op_platform_manifest,
     "many_entries": op_many_entries,
     "hidden_dex": op_hidden_dex,
     "marker": op_marker,
@@ -1254,7 +1285,8 @@ RAW_OPS: tuple[str, ...] = ("bit_flip", "bit_flip", "byte_run", "interesting_int
 ENTRY_OPS: tuple[str, ...] = ("mutate_dex", "mutate_dex", "mutate_dex", "mutate_dex", "mutate_res", "mutate_res",
                               "flip_entry", "duplicate", "evil_name", "evil_name", "drop", "recompress", "recompress",
                               "many_entries", "hidden_dex", "marker", "inner_apk", "inner_apk", "zip64_entry",
-                              "descriptor", "mutate_dex", "mutate_res", "synth_manifest", "synth_manifest")
+                              "descriptor", "mutate_dex", "mutate_res", "synth_manifest", "synth_manifest",
+                              "platform_manifest", "platform_manifest", "platform_manifest")
 GENERATIVE_OPS: tuple[str, ...] = ("nested_bundle", "nested_bundle", "self_similar", "zip_bomb")
 
 
