@@ -41,7 +41,7 @@ def test_out_of_memory_while_parsing_is_not_cached(tmp_path: Path, monkeypatch: 
     """It used to become `corrupt-archive`, cached, and repeated by the next normal run."""
     monkeypatch.setenv("AUDITOR_CACHE_DIR", str(tmp_path / "cache"))
     with monkeypatch.context() as patch:  # the forked worker inherits the patch
-        patch.setattr("auditor.extract.manifest._printer_root", _raise_memory_error)
+        patch.setattr("auditor.extract.manifest.Document", _raise_memory_error)
         first = scan_json(str(APK))
     assert (first["status"], first["error_kind"]) == ("error", "limit-exceeded")
     assert "--max-memory" in first["error"]
