@@ -15,6 +15,7 @@ Sources: frameworks/base/tools/aapt/XMLNode.cpp printXMLBlock(), Command.cpp doD
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import subprocess
 import tempfile
@@ -41,6 +42,7 @@ from auditor.extract.axml import (
 )
 
 NAME_ATTR, MAX_SDK_ATTR, REQUIRED_ATTR = 0x01010003, 0x01010271, 0x0101028E
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -61,10 +63,11 @@ def have_aapt() -> bool:
 
 
 def _string8(text: str | None) -> bytes:
-    """String8(const char16_t*): cut at the first NUL, UTF-16 to UTF-8 (lone surrogates kept)."""
+    """String8(const char16_t*): cut at the first NUL, UTF-16 to UTF-8; libutils' utf16_to_utf8
+    writes nothing for a lone surrogate (utf32_codepoint_utf8_length gives it 0 bytes)."""
     if text is None:
         raise _Crash("NULL string")
-    return text.split("\0", 1)[0].encode("utf-8", "surrogatepass")
+    return _LONE_SURROGATE.sub("", text.split("\0", 1)[0]).encode("utf-8")
 
 
 def _normalize(raw: bytes) -> bytes:
