@@ -13,7 +13,7 @@ import signal
 import threading
 import time
 from collections.abc import Generator, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -202,16 +202,27 @@ def test_missing_dask_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
         DaskExecutor("tcp://127.0.0.1:8786")
 
 
+@dataclass(frozen=True)
+class StuckTask(Task):
+    """Blocks on a file named stuck.apk until the worker is killed. (A FIFO used to do this, but
+    the pipeline now refuses a FIFO without reading it, faster than the test can kill.)"""
+
+    def __call__(self, path: str) -> AppResult:
+        if path.endswith("stuck.apk"):
+            time.sleep(120)
+        return super().__call__(path)
+
+
 def test_a_killed_worker_costs_one_error_result_not_the_run(task: Task, tmp_path: Path) -> None:
     """The Dask worker analysing a file is SIGKILLed (as the OOM killer or a node loss would):
     run() yields a worker-died result for that file instead of raising, and the executor goes on.
 
-    The file is a FIFO, so its analysis blocks until the test kills the worker; allowed-failures
-    0 makes the scheduler give up on the first death instead of retrying on three more workers.
+    The analysis of stuck.apk blocks until the test kills the worker; allowed-failures 0 makes
+    the scheduler give up on the first death instead of retrying on three more workers.
     """
     fifo = tmp_path / "stuck.apk"
-    os.mkfifo(fifo)
     benign = str(FIXTURES / "apk" / "benign.apk")
+    fifo.write_bytes(Path(benign).read_bytes())
     with (dask.config.set({"distributed.scheduler.allowed-failures": 0}),
           distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster,
           distributed.Client(cluster) as client):
@@ -234,7 +245,7 @@ def test_a_killed_worker_costs_one_error_result_not_the_run(task: Task, tmp_path
         killer.start()
         executor = DaskExecutor(client=client)
         try:
-            (result,) = executor.run([str(fifo)], task)
+            (result,) = executor.run([str(fifo)], StuckTask(task.rules, task.limits, task.policy_ids))
         finally:
             killer.join(5)
             # The analysis child outlives its killed parent (it holds both ends of its pipe, so
