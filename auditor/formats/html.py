@@ -202,6 +202,7 @@ def _details(r: AppResult, rules: dict[str, RuleInfo], lang: str) -> str:
     assert r.facts is not None
     findings = "".join(_finding(f, rules.get(f.rule_id), lang) for f in r.findings)
     parts = [f"<p><code>{h(r.input)}</code><br>sha256 <code>{h(r.sha256)}</code></p>",
+             f"<h4>{escape(text('report.why', lang))}</h4>", _ul(h(x) for x in story.why_lines(r, lang)),
              f"<h4>{escape(text('report.findings', lang))}</h4>",
              f"<ul>{findings}</ul>" if findings else f"<p>{escape(text('report.no_findings', lang))}</p>"]
     if r.policies:

@@ -120,6 +120,7 @@ def _app(r: AppResult, lang: str) -> list[str]:
     readers = [md_text(s) for s in readers_sentences(r, lang)] or [text("report.readers_none", lang)]
     findings = [line for f in r.findings for line in _finding(f, lang)] or [text("report.no_findings", lang)]
     lines = [title, "", *_verdict(r, lang),
+             f"### {text('report.why', lang)}", "", *(f"- {md_text(x)}" for x in story.why_lines(r, lang)), "",
              f"### {text('report.reads', lang)}", "", *_reads(r, lang), "",
              f"### {text('report.readers', lang)}", "", *(f"- {s}" for s in readers), "",
              f"### {text('report.findings', lang)}", "", *findings]

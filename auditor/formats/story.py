@@ -77,6 +77,22 @@ def policy_banner(r: AppResult, lang: str) -> str:
     return text("banner.policies", lang, verdicts="; ".join(parts))
 
 
+MAX_WHY = 6
+"""Evidence items shown for the headline and for the app kind; the JSON has them all."""
+
+
+def why_lines(r: AppResult, lang: str) -> list[str]:
+    """What triggered the headline, then what made the classifier call it a lending app (or not)."""
+    out = []
+    if r.headline is not None:
+        out += [text("why.headline", lang, kind=name("kind", e.kind, lang), value=evidence_value(e, lang))
+                for e in r.headline.evidence if e.kind != "lending"][:MAX_WHY]
+    if r.app_kind is not None:
+        out += [text("why.kind", lang, value=e.value, entry=e.detail or "") for e in r.app_kind.evidence][:MAX_WHY]
+        out.append(localize(r.app_kind.reason, lang))
+    return out
+
+
 def scope_line(lang: str) -> str:
     """What the tool judges and what it does not, in one line: every human-facing report says it."""
     return text("report.scope", lang)

@@ -111,6 +111,7 @@ def readers_sentences(r: AppResult, lang: str) -> list[str]:
 def _details(r: AppResult, lang: str) -> list[str]:
     lines = [f"  {line}" for line in (story.verdict_title(r, lang), story.verdict_reason(r, lang), story.kind_line(r, lang),
                                       terminal_safe(story.policy_banner(r, lang)), *story.unscored_lines(r, lang)) if line]
+    lines += [f"    {terminal_safe(x)}" for x in story.why_lines(r, lang)]
     lines += [f"  {s}" for s in readers_sentences(r, lang)]
     if r.facts is not None and not r.facts.assessable:
         reasons = text("list.sep", lang).join(map(terminal_safe, story.assessability_reasons(r.facts, lang)))
