@@ -28,6 +28,7 @@ unpickles after an upgrade) is a miss, never an error: the cache can only make a
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -316,6 +317,33 @@ def clear_all(store: ResultCache) -> int:
 
     Raises sqlite3.OperationalError when another scan holds the database."""
     count = store.clear()
-    for pickled in store.path.parent.glob("ruleset-*.pickle"):
-        pickled.unlink(missing_ok=True)
+    for cached in store.path.parent.glob("ruleset-*"):
+        cached.unlink(missing_ok=True)
     return count
+
+
+@dataclass(frozen=True)
+class CacheInfo:
+    """What `auditor cache info` shows: where the cache is, how much room it takes, what it holds."""
+
+    path: Path
+    entries: int | None
+    """Stored results; None when the database cannot be read (busy, corrupt, another user's)."""
+    size: int
+    """Bytes on disk: the database with its WAL files, and the cached rule sets."""
+    rulesets: int
+
+
+def cache_info(store: ResultCache) -> CacheInfo:
+    """Size and contents of the cache, without creating it when there is none."""
+    files = [Path(f"{store.path}{suffix}") for suffix in ("", "-wal", "-shm")]
+    rulesets = list(store.path.parent.glob("ruleset-*")) if store.path.parent.is_dir() else []
+    size = sum(f.stat().st_size for f in [*files, *rulesets] if f.is_file())
+    entries: int | None = 0
+    if store.path.is_file():
+        try:
+            with contextlib.closing(sqlite3.connect(f"file:{store.path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT)) as conn:
+                entries = int(conn.execute("SELECT COUNT(*) FROM results").fetchone()[0])
+        except sqlite3.Error:
+            entries = None
+    return CacheInfo(store.path, entries, size, len(rulesets))

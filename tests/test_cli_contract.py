@@ -334,3 +334,29 @@ def test_readme_and_hints_say_what_works() -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     assert "`when`" in readme and "severity, condition, points" not in readme, "rules say when:, not condition:"
     assert "contact-exposure-auditor[dask]" in INSTALL_HINT, "'.[dask]' only works inside a checkout"
+
+
+def test_version_names_the_rules_digest_and_androguard() -> None:
+    from importlib import metadata
+
+    import auditor
+    from auditor.ruleset.ruleset import load_ruleset_cached
+
+    result = run("--version")
+    assert result.exit_code == 0
+    assert f"auditor {auditor.__version__}" in result.stdout
+    assert f"rules {load_ruleset_cached(()).digest}" in result.stdout
+    assert f"androguard {metadata.version('androguard')}" in result.stdout
+
+
+def test_cache_info_shows_location_size_and_entries(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("AUDITOR_CACHE_DIR", str(tmp_path / "c"))
+    empty = run("cache", "info")
+    assert empty.exit_code == 0 and f"location: {tmp_path / 'c'}" in empty.stdout and "entries: 0" in empty.stdout
+    run("scan", "--jobs", "1", BENIGN, UPLOAD)
+    full = run("cache", "info").stdout
+    assert "entries: 2" in full
+    size = int(full.split("MiB (")[1].split(" bytes")[0])
+    assert size > 0
+    run("cache", "clear")
+    assert "entries: 0" in run("cache", "info").stdout and "rule sets: 0" in run("cache", "info").stdout

@@ -1,4 +1,4 @@
-"""`auditor cache clear`: the local result cache (auditor.cache)."""
+"""`auditor cache info|clear`: the local result cache (auditor.cache)."""
 
 from __future__ import annotations
 
@@ -25,3 +25,15 @@ def cache_clear() -> None:
     except sqlite3.OperationalError as exc:
         raise fail(f"cache {store.path} is busy ({exc}); retry when no scan is running") from exc
     click.echo(f"removed {count} cached result(s) from {store.path}")
+
+
+@cache_group.command("info")
+def cache_info() -> None:
+    """Where the cache is, its size on disk and how many results it holds."""
+    from auditor.cache import ResultCache
+    from auditor.cache import cache_info as info_of
+
+    info = info_of(ResultCache())
+    entries = "unreadable (busy, corrupt or not yours; 'auditor cache clear' resets it)" if info.entries is None else str(info.entries)
+    click.echo(f"location: {info.path}\nsize: {info.size / 1024 / 1024:.1f} MiB ({info.size} bytes)\n"
+               f"entries: {entries}\nrule sets: {info.rulesets}")

@@ -74,8 +74,33 @@ def _silence_stdout() -> None:
         pass  # stdout is not a file (a test runner's buffer): nothing will flush to a pipe
 
 
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """--version: the tool, the built-in rules it judges by (their digest is in every report), and
+    the androguard and Python it runs on, which is what a bug report or a reproduced result needs."""
+    if not value or ctx.resilient_parsing:
+        return
+    import platform
+    from importlib import metadata
+
+    from auditor.errors import RuleError
+    from auditor.ruleset.ruleset import load_ruleset_cached
+
+    try:
+        digest = load_ruleset_cached(()).digest
+    except RuleError as exc:
+        digest = f"invalid ({exc.message.splitlines()[0]})"
+    try:
+        androguard = metadata.version("androguard")
+    except metadata.PackageNotFoundError:
+        androguard = "not installed"
+    click.echo(f"auditor {__version__}\nrules {digest}\nandroguard {androguard}\n"
+               f"python {platform.python_version()} on {platform.system()} {platform.machine()}")
+    ctx.exit()
+
+
 @click.group(cls=AuditorGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="auditor")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version, the rules digest and the androguard version, and exit.")
 @click.option("-v", "--verbose", count=True, help="More detail (findings under each app; -vv for debug logs).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
 @click.pass_context
