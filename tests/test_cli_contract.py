@@ -360,3 +360,14 @@ def test_cache_info_shows_location_size_and_entries(tmp_path: Path, monkeypatch)
     assert size > 0
     run("cache", "clear")
     assert "entries: 0" in run("cache", "info").stdout and "rule sets: 0" in run("cache", "info").stdout
+
+
+def test_compare_has_fail_on_limits_and_no_cache(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("AUDITOR_CACHE_DIR", str(tmp_path / "c"))
+    assert run("compare", "--jobs", "1", "--no-cache", "--fail-on", "high", UPLOAD, BENIGN).exit_code == 1
+    assert run("compare", "--jobs", "1", "--no-cache", "--fail-on", "critical", UPLOAD, BENIGN).exit_code == 0
+    assert "entries: 0" in run("cache", "info").stdout, "--no-cache wrote to the cache"
+    limited = run("compare", "--jobs", "1", "--no-cache", "--max-entries", "1", "-f", "json", UPLOAD, BENIGN)
+    assert limited.exit_code == 2 and "--max-entries" in limited.stdout
+    assert run("compare", "--jobs", "1", UPLOAD, BENIGN).exit_code == 0
+    assert "entries: 2" in run("cache", "info").stdout, "compare uses the result cache like scan"

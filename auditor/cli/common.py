@@ -13,6 +13,7 @@ from auditor.errors import RuleError
 from auditor.gate import EXIT_ERROR
 from auditor.i18n import LANGUAGES
 from auditor.limits import Limits, MiB
+from auditor.model import BANDS
 from auditor.ruleset.ruleset import RuleSet, load_ruleset, load_ruleset_cached
 
 RULES_OPTION = click.option("--rules", "rule_dirs", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
@@ -26,6 +27,9 @@ POLICY_OPTION = click.option("--policy", "policy_spec", default="auto", show_def
                                   "lending (or unknown), none for the others.")
 ASSUME_LENDING_OPTION = click.option("--assume-lending", is_flag=True,
                                      help="Treat every app as a lending app, whatever the classifier says (for reviewers who know).")
+FAIL_ON_OPTION = click.option("--fail-on", type=click.Choice(BANDS[1:]), help="Exit 1 when an app reaches this band.")
+NO_CACHE_OPTION = click.option("--no-cache", is_flag=True,
+                               help="Neither read nor write the result cache (~/.cache/auditor; AUDITOR_CACHE_DIR overrides).")
 JOBS_OPTION = click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes (default: one per core).")
 
 LIMIT_OPTIONS = (

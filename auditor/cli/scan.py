@@ -11,6 +11,7 @@ import click
 
 from auditor.cli.common import (
     ASSUME_LENDING_OPTION,
+    FAIL_ON_OPTION,
     JOBS_OPTION,
     LANG_OPTION,
     OUTPUT_OPTION,
@@ -28,7 +29,6 @@ from auditor.cli.logs import set_verbosity
 from auditor.formats import FORMATS, RenderOptions
 from auditor.gate import EXIT_INTERRUPTED
 from auditor.limits import Limits
-from auditor.model import BANDS
 
 log = logging.getLogger("auditor")
 
@@ -40,7 +40,7 @@ log = logging.getLogger("auditor")
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @OUTPUT_OPTION
 @RULES_OPTION
-@click.option("--fail-on", type=click.Choice(BANDS[1:]), help="Exit 1 when an app reaches this band.")
+@FAIL_ON_OPTION
 @click.option("--baseline", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="An earlier JSON/JSONL report: its findings are accepted, --fail-on counts only new ones.")
 @POLICY_OPTION

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from auditor import __version__
 from auditor.executors import Task
@@ -22,19 +23,32 @@ from auditor.limits import Limits
 from auditor.model import AppResult, Report
 from auditor.resume import Resume
 from auditor.ruleset.ruleset import RuleSet
-from auditor.run import Executor, Outcome, run_batch
+from auditor.run import Cache, Executor, Outcome, run_batch
+
+if TYPE_CHECKING:
+    from auditor.cache import CacheKey
 
 
 def scan_report(paths: tuple[Path, ...], rules: RuleSet, policy_ids: tuple[str, ...] = (), *,
                 limits: Limits | None = None, jobs: int | None = None, show_progress: bool = False,
-                assume_lending: bool = False) -> Report:
+                assume_lending: bool = False, use_cache: bool = False) -> Report:
     """Audit `paths` (files or folders) and return the Report `scan` would render for them."""
     inputs, missing = collect_inputs(paths)
     task = Task(rules, limits or Limits(), policy_ids, assume_lending=assume_lending)
-    outcome = run_batch(inputs, missing, task, LocalExecutor(jobs), show_progress=show_progress)
+    cache, cache_key = _cache(task, use_cache)
+    outcome = run_batch(inputs, missing, task, LocalExecutor(jobs), cache=cache, cache_key=cache_key, show_progress=show_progress)
     if outcome.interrupted:
         raise KeyboardInterrupt  # a comparison of part of the apps would mislead: stop as Ctrl-C asked
     return Report(__version__, rules.digest, rules.infos(), tuple(outcome.results))
+
+
+def _cache(task: Task, use_cache: bool) -> tuple[Cache | None, CacheKey | None]:
+    """The result cache and this task's key in it, or (None, None) with --no-cache."""
+    if not use_cache:
+        return None, None
+    from auditor.cache import ResultCache, make_key
+
+    return ResultCache(), make_key(task.rules.digest, task.settings(), task.limits)
 
 
 def prepare_resume(output: Path | None, fmt: str, rules_digest: str, inputs: list[str], missing: list[str], fresh: bool) -> Resume:
@@ -63,11 +77,8 @@ def write_scan(inputs: list[str], missing: list[str], task: Task, executor: Exec
     from auditor.formats.serialize import report_header
 
     rules = task.rules
-    cache = cache_key = None
-    if use_cache:
-        from auditor.cache import ResultCache, make_key
+    cache, cache_key = _cache(task, use_cache)
 
-        cache, cache_key = ResultCache(), make_key(rules.digest, task.settings(), task.limits)
     def named(result: AppResult) -> AppResult:
         return replace(result, input=names[result.input]) if names and result.input in names else result
 
