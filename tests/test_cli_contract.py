@@ -371,3 +371,33 @@ def test_compare_has_fail_on_limits_and_no_cache(tmp_path: Path, monkeypatch) ->
     assert limited.exit_code == 2 and "--max-entries" in limited.stdout
     assert run("compare", "--jobs", "1", UPLOAD, BENIGN).exit_code == 0
     assert "entries: 2" in run("cache", "info").stdout, "compare uses the result cache like scan"
+
+
+NO_FORK_WRAPPER = """
+import sys, multiprocessing
+sys.modules["resource"] = None  # as on Windows: import resource raises ImportError
+multiprocessing.get_all_start_methods = lambda: ["spawn"]  # as on Windows: no fork
+from auditor.cli import main
+sys.argv[0] = "auditor"
+main()
+"""
+
+
+def test_scan_degrades_where_fork_and_resource_are_missing(tmp_path: Path) -> None:
+    """What Windows lacks (fork, resource, prctl), forced on Linux: the scan still works, one file
+    after another in-process, says so once, and bad input is still an error result."""
+    import os
+    import subprocess
+    import sys
+
+    bad = tmp_path / "bad.apk"
+    bad.write_bytes(b"not a zip")
+    env = {**os.environ, "AUDITOR_CACHE_DIR": str(tmp_path / "c"), "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    for jobs in ("1", "2"):
+        proc = subprocess.run([sys.executable, "-c", NO_FORK_WRAPPER, "scan", "--jobs", jobs, "--no-cache", "-f", "json", UPLOAD, str(bad)],
+                              capture_output=True, text=True, env=env, timeout=300)
+        assert proc.returncode == 2, proc.stderr
+        apps = {Path(a["input"]).name: a for a in json.loads(proc.stdout)["apps"]}
+        assert apps["contacts_upload.apk"]["band"] == "high" and apps["bad.apk"]["status"] == "error"
+        assert proc.stderr.count("no fork on this platform") == 1, proc.stderr
+        assert "Traceback" not in proc.stderr

@@ -3,15 +3,21 @@
 A worker analyses one file at a time. The parent waits on all workers' pipes with the nearest
 deadline as timeout; a worker past its deadline is killed and replaced, and its file becomes an
 error result. A worker that dies (out of memory, a crash in a C extension) costs only its file.
+
+Portability: the workers need fork (Linux, macOS); the memory cap needs `resource` and the
+die-with-parent guard needs Linux's prctl. Where fork is missing (Windows), files are analysed one
+after another in this process, without the per-file --timeout and --max-memory (one warning says
+so); where only `resource` or prctl is missing, the workers run without that guard.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import multiprocessing
 import os
-import resource
 import signal
+import sys
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -21,19 +27,35 @@ from typing import Any
 from auditor.executors import Task
 from auditor.model import AppResult
 
+try:
+    import resource
+except ImportError:  # Windows
+    resource = None  # type: ignore[assignment]
+
+log = logging.getLogger("auditor")
+
 MiB = 1024 * 1024
 PR_SET_PDEATHSIG = 1
 
 
+def can_fork() -> bool:
+    """Whether worker processes can be forked here (not on Windows)."""
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
 def _limit_memory(max_memory_mb: int) -> None:
-    if max_memory_mb > 0:
+    if max_memory_mb > 0 and resource is not None:
         limit = max_memory_mb * MiB
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        # macOS may refuse RLIMIT_AS (ValueError/OSError): the worker then runs without the cap
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
 def _die_with_parent() -> None:
     """Ask Linux to kill this worker when the parent dies, so a killed batch leaves no orphans
     blocked on a pipe whose other end sibling workers still hold open."""
+    if not sys.platform.startswith("linux"):
+        return  # no prctl: workers still end when their pipe closes
     try:
         import ctypes
 
@@ -120,6 +142,15 @@ class Worker:
         self._slot.stop()
 
 
+def _in_process(paths: list[str], task: Task) -> Iterator[AppResult]:
+    """The fallback without fork: one file after another in this process. Bad input still becomes
+    an error result (the pipeline catches it), but a hang or a memory blow-up is not contained."""
+    log.warning("no fork on this platform: analysing files one at a time in this process, "
+                "without the per-file --timeout and --max-memory limits")
+    for path in paths:
+        yield task(path)
+
+
 def _failure(path: str, kind: str, message: str, elapsed: float, limit: str | None = None) -> AppResult:
     return AppResult(path, None, None, "error", error=message, error_kind=kind, elapsed=elapsed, limit=limit)
 
@@ -130,6 +161,9 @@ class LocalExecutor:
 
     def run(self, paths: list[str], task: Task) -> Iterator[AppResult]:
         if not paths:
+            return
+        if not can_fork():
+            yield from _in_process(paths, task)
             return
         ctx = multiprocessing.get_context("fork")
         pending = deque(paths)
