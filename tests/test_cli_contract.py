@@ -401,3 +401,27 @@ def test_scan_degrades_where_fork_and_resource_are_missing(tmp_path: Path) -> No
         assert apps["contacts_upload.apk"]["band"] == "high" and apps["bad.apk"]["status"] == "error"
         assert proc.stderr.count("no fork on this platform") == 1, proc.stderr
         assert "Traceback" not in proc.stderr
+
+
+def test_config_file_sets_defaults_and_the_command_line_wins(tmp_path: Path, monkeypatch) -> None:
+    project = tmp_path / "project"
+    (project / "sub").mkdir(parents=True)
+    (project / "pyproject.toml").write_text('[project]\nname = "x"\n\n[tool.auditor]\nfail-on = "high"\nformat = "json"\n'
+                                            'policy = ["google-play-financial"]\nmax-entries = 100000\n')
+    monkeypatch.chdir(project / "sub")  # found in a parent folder, as git and ruff find theirs
+    configured = run("scan", "--jobs", "1", UPLOAD)
+    assert configured.exit_code == 1, configured.output
+    app = json.loads(configured.stdout)["apps"][0]
+    assert [p["policy"] for p in app["policies"]] == ["google-play-financial"]
+    assert run("scan", "--jobs", "1", "--fail-on", "critical", UPLOAD).exit_code == 0
+    assert "contacts" in run("scan", "--jobs", "1", "-f", "table", UPLOAD).stdout.splitlines()[0]
+    assert run("compare", "--jobs", "1", UPLOAD).exit_code == 1, "compare takes fail-on from the config too"
+
+    (project / ".auditor.toml").write_text('max-entries = 1\nrules = "my-rules"\n')  # beats pyproject.toml in the same folder
+    (project / "my-rules" / "exposure").mkdir(parents=True)
+    limited = run("scan", "--jobs", "1", "-f", "json", UPLOAD)
+    assert limited.exit_code == 2 and "--max-entries" in limited.stdout
+
+    (project / ".auditor.toml").write_text('fail_on = "high"\n')
+    wrong = run("scan", "--jobs", "1", UPLOAD)
+    assert wrong.exit_code == 2 and ".auditor.toml: unknown key fail_on" in wrong.stderr

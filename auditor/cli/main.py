@@ -6,6 +6,7 @@ import importlib
 import os
 import sys
 import traceback
+from pathlib import Path
 from typing import Any
 
 import click
@@ -64,6 +65,22 @@ class AuditorGroup(click.Group):
             ctx.exit(EXIT_ERROR)
 
 
+def _apply_config(ctx: click.Context, config_file: Path | None) -> None:
+    """Make the config file's settings the sub-commands' defaults; options given on the command line win."""
+    from auditor.config import ConfigError, default_map, find_config, load_config
+
+    try:
+        path = config_file or find_config(Path.cwd().resolve())
+        if path is not None:
+            ctx.default_map = default_map(load_config(path))
+    except FileNotFoundError:
+        return  # the current folder was deleted: no config to find
+    except ConfigError as exc:
+        error = click.ClickException(exc.message)
+        error.exit_code = EXIT_ERROR
+        raise error from None
+
+
 def _silence_stdout() -> None:
     """Point stdout at /dev/null, so the interpreter's last flush does not fail on the closed pipe again."""
     try:
@@ -103,9 +120,12 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
               help="Show the version, the rules digest and the androguard version, and exit.")
 @click.option("-v", "--verbose", count=True, help="More detail (findings under each app; -vv for debug logs).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Defaults from this file instead of the nearest .auditor.toml or pyproject.toml [tool.auditor].")
 @click.pass_context
-def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
+def main(ctx: click.Context, verbose: int, quiet: bool, config_file: Path | None) -> None:
     """Audit Android apps for access to contacts, SMS and the call log."""
     set_verbosity(verbose, quiet)
+    _apply_config(ctx, config_file)
     ctx.obj = {"verbose": verbose, "quiet": quiet}
 
