@@ -99,8 +99,34 @@ def find_policy(rules: RuleSet, policy_id: str) -> Policy | None:
     return rules.policies[found] if found else None
 
 
+def _explain_headline(row: dict[str, Any], lang: str) -> list[Section]:
+    """A headline of rules/headlines.yaml: its reason and the condition that raises it."""
+    import yaml
+
+    channels = text("explain.headline_channels", lang)
+    title, reason = (_in(lang, row[k], row.get(f"{k}_zh")).replace("{channels}", channels) for k in ("title", "reason"))
+    when = yaml.safe_dump(row["when"], default_flow_style=True).strip() if row.get("when") else text("explain.headline_last", lang)
+    return [(title, [reason]), (text("explain.headline_when", lang), [when]), (text("explain.sources", lang), list(row["sources"]))]
+
+
+def _explain_cap(cap: dict[str, Any], lang: str) -> list[Section]:
+    """A score cap of rules/scoring.yaml: its ceiling and the evidence that lifts it."""
+    import yaml
+
+    lifts = yaml.safe_dump(cap["unless"], default_flow_style=True).strip()
+    return [(f"{cap['id']} (max {cap['max']})", [_in(lang, cap["reason"], cap.get("reason_zh"))]),
+            (text("explain.cap_unless", lang), [lifts]), (text("explain.sources", lang), [cap["source"]])]
+
+
 def explain(rules: RuleSet, subject: str, lang: str = "en") -> list[Section] | None:
-    """Sections of (heading, lines) about a rule id, permission or policy id, ignoring case; None if unknown."""
+    """Sections of (heading, lines) about a rule id, permission, policy id, headline or score cap, ignoring
+    case; None if unknown."""
+    row = next((h for h in rules.headlines if h["id"] == subject.lower()), None)
+    if row is not None:
+        return _explain_headline(row, lang)
+    cap = next((c for c in rules.scoring.get("caps", ()) if c["id"] == subject.upper()), None)
+    if cap is not None:
+        return _explain_cap(cap, lang)
     rule = find_rule(rules, subject)
     if rule is not None:
         return _explain_rule(rules, rule, lang)

@@ -129,3 +129,13 @@ def test_human_formats_lead_with_headline_score_and_policies(audit, rules, lang:
             assert body.index(title) < body.index(story.score_line(lender, lang))
             assert banner.split("(")[0] in body[:2000], "the policy banner stands by the score"
         assert text("unscored.sms_send", lang) in page
+
+
+def test_explain_headlines_and_caps(rules) -> None:
+    from auditor.explain import explain
+
+    spyloan = explain(rules, "spyloan-pattern")
+    assert spyloan is not None and spyloan[0][0].startswith("Spyloan pattern") and "app_kind: lending" in spyloan[1][1][0]
+    cap = explain(rules, "cap-no-way-out", "zh-CN")
+    assert cap is not None and cap[0][0] == "CAP-NO-WAY-OUT (max 49)" and "flag: can_send" in cap[1][1][0]
+    assert explain(rules, "no-exposure") is not None
