@@ -142,6 +142,7 @@ class DexFile:
         self._strings: dict[int, str] = {}
         self._protos: dict[int, str] = {}
         self._type_names: list[str] | None = None
+        self._annotations_by_type: dict[int, int] | None = None
         self._class_defs: list[tuple[int, int, int, list[int]]] | None = None
         self._string_order: tuple[list[int], list[int]] | None = None
         self._site_patterns: dict[frozenset[int], re.Pattern[bytes]] = {}
@@ -324,12 +325,19 @@ class DexFile:
         return found
 
     def annotations_offset(self, type_idx: int) -> int:
-        """annotations_off of the class_def defining `type_idx` (0 when it has none or is not defined here)."""
-        for i in range(self._class_defs_size):
-            base = self._class_defs_off + 32 * i
-            if struct.unpack_from("<I", self.data, base)[0] == type_idx:
-                return int(struct.unpack_from("<I", self.data, base + 20)[0])
-        return 0
+        """annotations_off of the class_def defining `type_idx` (0 when it has none or is not defined here).
+
+        The table is read once per dex (the first definition of a type wins), so asking for every
+        class the flow analysis visits stays linear in the number of classes.
+        """
+        if self._annotations_by_type is None:
+            base = self._class_defs_off
+            raw = self.data[base:base + 32 * self._class_defs_size]
+            table: dict[int, int] = {}
+            for cls, _f, _s, _i, _src, annotations_off, _d, _v in struct.iter_unpack("<8I", raw):
+                table.setdefault(cls, annotations_off)
+            self._annotations_by_type = table
+        return self._annotations_by_type.get(type_idx, 0)
 
     # -- code ---------------------------------------------------------------------------------
 
