@@ -32,7 +32,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 
 STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("zip", ("auditor.pipeline:_read", "auditor.containers:open_input", "auditor.extract.signing:cert_fingerprints")),
+    ("zip", ("auditor.pipeline:audit_path", "auditor.pipeline:_read", "auditor.containers:open_input",
+             "auditor.extract.signing:cert_fingerprints")),
     ("manifest", ("auditor.extract.manifest:read_piece_manifest", "auditor.extract.facts:merge_manifests")),
     ("dex index", ("auditor.extract.code:load_units", "auditor.extract.program:Program.__init__",
                    "auditor.dex.reader:DexFile.class_methods", "auditor.dex.reader:DexFile.class_defs",
@@ -40,7 +41,8 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("site search", ("auditor.extract.code:find_sites",)),
     ("flow", ("auditor.extract.code:CodeScan.data_flows", "auditor.extract.code:CodeScan._nearby",
               "auditor.extract.code:CodeScan.paths", "auditor.flow.engine:FlowEngine.run")),
-    ("other checks", ("auditor.extract.code:CodeScan.hiding", "auditor.extract.code:SdkIndex.present")),
+    ("other checks", ("auditor.extract.code:CodeScan.hiding", "auditor.extract.code:SdkIndex.present",
+                      "auditor.extract.lending:lending_signals")),
     ("rules", ("auditor.evaluate:evaluate", "auditor.scoring:score", "auditor.policy:judge_policies")),
     ("render", ("auditor.formats:formatter",)),
 )
