@@ -38,12 +38,13 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("dex index", ("auditor.extract.code:load_units", "auditor.extract.program:Program.__init__",
                    "auditor.dex.reader:DexFile.class_methods", "auditor.dex.reader:DexFile.class_defs",
                    "auditor.dex.reader:DexFile.__init__")),
-    ("site search", ("auditor.extract.code:find_sites",)),
+    ("site search", ("auditor.extract.code:find_sites", "auditor.extract.code:CodeScan.__init__")),
     ("flow", ("auditor.extract.code:CodeScan.data_flows", "auditor.extract.code:CodeScan._nearby",
               "auditor.extract.code:CodeScan.paths", "auditor.flow.engine:FlowEngine.run")),
     ("other checks", ("auditor.extract.code:CodeScan.hiding", "auditor.extract.code:SdkIndex.present",
-                      "auditor.extract.lending:lending_signals")),
-    ("rules", ("auditor.evaluate:evaluate", "auditor.scoring:score", "auditor.policy:judge_policies")),
+                      "auditor.extract.lending:lending_signals", "auditor.extract.code:CodeScan.facts")),
+    ("rules", ("auditor.extract.facts:assemble", "auditor.evaluate:evaluate", "auditor.scoring:score",
+               "auditor.policy:judge_policies", "auditor.verdict:classify", "auditor.classify:classify")),
     ("render", ("auditor.formats:formatter",)),
 )
 """Stage -> the functions (module:qualname) whose calls it is charged with."""

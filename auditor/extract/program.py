@@ -56,6 +56,8 @@ class Program:
         self._methods: dict[str, dict[tuple[str, str], Node]] = {}
         self._ancestors: dict[str, tuple[str, ...]] = {}
         self._edges: dict[Node, list[Node]] = {}
+        self._signatures: dict[Node, str] = {}
+        self._classes_of: dict[Node, str] = {}
 
     def _index_classes(self, index: int, dex: DexFile) -> None:
         """Built once per dex; an interface list shared by many classes is named once."""
@@ -98,12 +100,21 @@ class Program:
         return self.units[node[0]].dex.method_at(node[1])
 
     def signature(self, node: Node) -> str:
-        code = self.code(node)
-        return self.units[node[0]].dex.method_signature(code.method_idx) if code else "?"
+        """cls->name(proto) of a node; memoised (every reference, step and origin asks again)."""
+        found = self._signatures.get(node)
+        if found is None:
+            code = self.code(node)
+            found = self.units[node[0]].dex.method_signature(code.method_idx) if code else "?"
+            self._signatures[node] = found
+        return found
 
     def class_of(self, node: Node) -> str:
-        code = self.code(node)
-        return self.units[node[0]].dex.method_ref(code.method_idx)[0] if code else "?"
+        found = self._classes_of.get(node)
+        if found is None:
+            code = self.code(node)
+            found = self.units[node[0]].dex.method_ref(code.method_idx)[0] if code else "?"
+            self._classes_of[node] = found
+        return found
 
     def ancestors(self, cls: str) -> tuple[str, ...]:
         """Superclasses and interfaces of `cls`, transitively, including ones outside the app."""
