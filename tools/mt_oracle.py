@@ -36,6 +36,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from auditor.dex.insns import decode_body  # noqa: E402
 from auditor.dex.reader import DexFile, DexFormatError  # noqa: E402
 from auditor.ruleset.ruleset import load_ruleset  # noqa: E402
 
@@ -141,6 +142,9 @@ class ExternalClass:
 class Refs:
     defined: dict[str, tuple[str, list[str], set[tuple[str, str]]]] = field(default_factory=dict)
     """App class -> (superclass, interfaces, methods with code as (name, proto))."""
+    subtypes: dict[str, list[tuple[str, bool]]] = field(default_factory=lambda: defaultdict(list))
+    """Library class -> library types a call on one of its values names ((type, is_interface)):
+    `EditText.setText` called as `TextView.setText` says EditText is a TextView."""
     external: dict[str, ExternalClass] = field(default_factory=lambda: defaultdict(ExternalClass))
 
 
@@ -169,6 +173,7 @@ def collect(apk: Path) -> Refs:
     for dex in dexes:
         for codes in dex.class_methods().values():
             for code in codes:
+                _receiver_types(dex, code, refs)
                 for insn in dex.decode(code):
                     if insn.op in INVOKE:
                         cls, name, proto = dex.method_ref(insn.index)
@@ -191,6 +196,74 @@ def collect(apk: Path) -> Refs:
                 if t not in refs.defined:
                     refs.external.setdefault(t, ExternalClass())
     return refs
+
+
+RESULT_OPS = (0x0C,)
+OBJECT_MOVES = (0x07, 0x08, 0x09)
+NO_WRITE = frozenset([*range(0x27, 0x2D), *range(0x32, 0x3E), *range(0x4B, 0x52), *range(0x59, 0x60),
+                      *range(0x67, 0x79), 0x0E, 0x0F, 0x10, 0x11, 0x1D, 0x1E, 0x26, 0x00])
+
+
+def _receiver_types(dex: DexFile, code, refs: Refs) -> None:
+    """Straight-line guess of each register's static type (new-instance, check-cast, results, fields,
+    parameters), to learn from `invoke-virtual {v}, C->m` that the value's type T is a subtype of C."""
+    try:
+        body = decode_body(dex.data, code.start, code.end)
+    except (DexFormatError, IndexError, struct.error):
+        return
+    types: dict[int, str] = {}
+    last_result = ""
+    for insn in body.insns:
+        op = insn.op
+        if op in INVOKE:
+            callee, _n, callee_proto = dex.method_ref(insn.index)
+            receiver = insn.regs[0] if insn.regs else None
+            if INVOKE[op] in ("virtual", "interface") and receiver in types:
+                t = types[receiver]
+                if t != callee and t.startswith("L"):
+                    refs.subtypes[t].append((callee, INVOKE[op] == "interface"))
+            last_result = callee_proto[callee_proto.index(")") + 1:]
+            continue
+        if op in RESULT_OPS and insn.regs:
+            types[insn.regs[0]] = last_result
+        elif op in (0x22, 0x1F) and insn.regs:  # new-instance, check-cast
+            types[insn.regs[0]] = dex.type_name(insn.index)
+        elif op in (0x54, 0x62) and insn.regs:  # iget-object, sget-object
+            types[insn.regs[0]] = dex.field_ref(insn.index)[2]
+        elif op in OBJECT_MOVES and len(insn.regs) == 2 and insn.regs[1] in types:
+            types[insn.regs[0]] = types[insn.regs[1]]
+        elif op not in NO_WRITE and insn.regs:
+            types.pop(insn.regs[0], None)
+        last_result = ""
+
+
+def infer_supertypes(refs: Refs, fixed: set[str]) -> dict[str, tuple[str, list[str]]]:
+    """Superclass and interfaces of library classes whose hierarchy is not `fixed` (JDK classes,
+    KNOWN_SUPERS), from what calls on their values name. Without them MT aborts on calls such as
+    `TextView.setText` on an EditText (an assertion on class intervals)."""
+    out: dict[str, tuple[str, list[str]]] = {}
+
+    def ancestors(t: str) -> set[str]:
+        seen: set[str] = set()
+        while t and t not in seen:
+            seen.add(t)
+            t = out.get(t, (KNOWN_SUPERS.get(t, ""), []))[0]
+        return seen
+
+    for t, uses in refs.subtypes.items():
+        base = _external_owner(refs, t, "\0", "()V") if t in refs.defined else t
+        if not base or base in refs.defined or base in fixed:
+            continue
+        sup, ifaces = out.get(base, ("", []))
+        for callee, interface in uses:
+            if callee == base or callee in refs.defined or base in ancestors(callee):
+                continue
+            if interface and callee not in ifaces:
+                ifaces.append(callee)
+            elif not interface and not sup:
+                sup = callee
+        out[base] = (sup, ifaces)
+    return out
 
 
 def _record_use(refs: Refs, kind: str, cls: str, name: str, desc: str) -> None:
@@ -268,14 +341,19 @@ def _members(found: set[tuple[str, str, bool]]) -> list[tuple[tuple[str, str], b
     return sorted(merged.items())
 
 
-def class_file(descriptor: str, ext: ExternalClass) -> bytes:
-    """A Java 8 class file declaring the class and its members, none with code (native or abstract)."""
+def class_file(descriptor: str, ext: ExternalClass, real: tuple[str, list[str], bool] | None = None) -> bytes:
+    """A Java 8 class file declaring the class and its members, none with code (native or abstract).
+    `real` is the (superclass, interfaces, is_interface) of the JDK's own class of that name."""
     internal = descriptor[1:-1]
     pool = ConstantPool()
     this = pool.klass(internal)
-    sup_desc = "" if descriptor == "Ljava/lang/Object;" else KNOWN_SUPERS.get(descriptor, "Ljava/lang/Object;")
+    if real is not None:
+        sup_desc, iface_descs, ext.interface = real
+    else:
+        sup_desc = "" if descriptor == "Ljava/lang/Object;" else KNOWN_SUPERS.get(descriptor, "Ljava/lang/Object;")
+        iface_descs = list(KNOWN_INTERFACES.get(descriptor, ()))
     sup = pool.klass(sup_desc[1:-1]) if sup_desc else 0
-    ifaces = [pool.klass(i[1:-1]) for i in KNOWN_INTERFACES.get(descriptor, ())]
+    ifaces = [pool.klass(i[1:-1]) for i in iface_descs]
     flags = 0x0001 | (0x0200 | 0x0400 if ext.interface else 0)
     fields = [(0x0001 | (0x0008 if static else 0), pool.utf8(n), pool.utf8(t)) for (n, t), static in _members(ext.fields)]
     methods = []
@@ -313,9 +391,22 @@ def add_lifecycles(refs: Refs, lifecycles: list[dict]) -> list[dict]:
     return kept
 
 
-def write_stub_jar(refs: Refs, path: Path) -> int:
-    """Write the stub jar; returns how many classes it holds."""
+def write_stub_jar(refs: Refs, path: Path, jdk: Path | None = None) -> int:
+    """Write the stub jar (java.* classes with the JDK's own supertypes when `jdk` holds them);
+    returns how many classes it holds."""
     classes = dict(refs.external)
+    hierarchy: dict[str, tuple[str, list[str], bool]] = {}
+    todo = list(classes)
+    while jdk is not None and todo:
+        desc = todo.pop()
+        file = jdk / f"{desc[1:-1]}.class"
+        if desc in hierarchy or not desc.startswith("L") or not file.is_file():
+            continue
+        hierarchy[desc] = class_header(file.read_bytes())
+        for t in [hierarchy[desc][0], *hierarchy[desc][1]]:
+            if t and t not in refs.defined:
+                classes.setdefault(t, ExternalClass())
+                todo.append(t)
     for desc in ("Ljava/lang/Object;", *KNOWN_SUPERS.values()):
         if desc not in refs.defined:
             classes.setdefault(desc, ExternalClass())
@@ -323,11 +414,60 @@ def write_stub_jar(refs: Refs, path: Path) -> int:
         if desc in classes:
             for i in ifaces:
                 classes.setdefault(i, ExternalClass(interface=True)).interface = True
+    inferred = infer_supertypes(refs, set(hierarchy) | set(KNOWN_SUPERS))
+    for desc, (sup, ifaces) in inferred.items():
+        if desc in classes and (sup or ifaces):
+            hierarchy[desc] = (sup or "Ljava/lang/Object;", ifaces, classes[desc].interface)
     with zipfile.ZipFile(path, "w") as jar:
         for desc, ext in sorted(classes.items()):
             if desc.startswith("L") and desc.endswith(";"):
-                jar.writestr(desc[1:-1] + ".class", class_file(desc, ext))
+                jar.writestr(desc[1:-1] + ".class", class_file(desc, ext, hierarchy.get(desc)))
     return len(classes)
+
+
+def jdk_classes(work: Path) -> Path | None:
+    """The running JDK's java.base class files (extracted once with jimage), for their hierarchy.
+
+    MT cannot load the JDK's class files themselves (Redex's jar loader rejects invokedynamic
+    constant-pool entries), but the stubs can copy their superclass and interfaces: with made-up
+    java.* supertypes MT aborts on some apps (an assertion on class intervals in Model.cpp)."""
+    root = work / "java-base"
+    if not (root / "java.base").is_dir():
+        java = shutil.which("java")
+        if java is None or shutil.which("jimage") is None:
+            return None
+        modules = Path(java).resolve().parent.parent / "lib" / "modules"
+        subprocess.run(["jimage", "extract", "--dir", str(root), "--include", r"regex:/java\.base/.*", str(modules)],
+                       check=True, capture_output=True)
+    return root / "java.base"
+
+
+CP_WIDTHS = {3: 4, 4: 4, 5: 8, 6: 8, 7: 2, 8: 2, 9: 4, 10: 4, 11: 4, 12: 4, 15: 3, 16: 2, 17: 4, 18: 4, 19: 2, 20: 2}
+
+
+def class_header(data: bytes) -> tuple[str, list[str], bool]:
+    """(superclass, interfaces, is_interface) of a class file, as descriptors."""
+    count = struct.unpack_from(">H", data, 8)[0]
+    pos, utf8, classes = 10, {}, {}
+    i = 1
+    while i < count:
+        tag = data[pos]
+        if tag == 1:
+            (length,) = struct.unpack_from(">H", data, pos + 1)
+            utf8[i] = data[pos + 3:pos + 3 + length].decode("utf-8", "replace")
+            pos += 3 + length
+        else:
+            if tag == 7:
+                classes[i] = struct.unpack_from(">H", data, pos + 1)[0]
+            pos += 1 + CP_WIDTHS[tag]
+        i += 2 if tag in (5, 6) else 1
+    flags, _this, sup, n = struct.unpack_from(">HHHH", data, pos)
+    ifaces = struct.unpack_from(f">{n}H", data, pos + 8)
+
+    def name(idx: int) -> str:
+        return f"L{utf8[classes[idx]]};"
+
+    return (name(sup) if sup else ""), [name(k) for k in ifaces], bool(flags & 0x0200)
 
 
 # --------------------------------------------------------------------------- MT configuration
@@ -402,7 +542,8 @@ def mt_share(bin_dir: Path) -> Path:
     return bin_dir.parent / "share" / "mariana-trench" / "configuration"
 
 
-def run_mt(apk: Path, work: Path, bin_dir: Path, config: dict[str, Path], timed: bool, timeout: float) -> dict:
+def run_mt(apk: Path, work: Path, bin_dir: Path, config: dict[str, Path], timed: bool, timeout: float,
+           extra: tuple[str, ...] = (), jdk: Path | None = None) -> dict:
     """Run MT on one APK; returns its issues by rule name plus time and memory."""
     work.mkdir(parents=True, exist_ok=True)
     refs = collect(apk)
@@ -411,7 +552,7 @@ def run_mt(apk: Path, work: Path, bin_dir: Path, config: dict[str, Path], timed:
     (work / "lifecycles.json").write_text(json.dumps(lifecycles, indent=1))
     (work / "shims.json").write_text(json.dumps(SHIMS, indent=1))
     jar = work / "stubs.jar"
-    stub_classes = write_stub_jar(refs, jar)
+    stub_classes = write_stub_jar(refs, jar, jdk)
     (work / "system_jars.json").write_text(json.dumps([str(jar)]))
     out = work / "out"
     shutil.rmtree(out, ignore_errors=True)
@@ -422,7 +563,7 @@ def run_mt(apk: Path, work: Path, bin_dir: Path, config: dict[str, Path], timed:
            "--model-generator-search-paths", f"{config['search']};{share / 'model-generators'}",
            "--literal-models-paths", str(config["literals"]), "--rules-paths", str(config["rules"]),
            "--lifecycles-paths", str(work / "lifecycles.json"), "--shims-paths", f"{share / 'shims.json'};{work / 'shims.json'}",
-           "--maximum-source-sink-distance", "20", "--remove-unreachable-code", "false"]
+           "--maximum-source-sink-distance", "20", "--remove-unreachable-code", "false", *extra]
     if timed:
         cmd = ["/usr/bin/time", "-v", *cmd]
     env = dict(os.environ, PATH=f"{bin_dir}:{os.environ.get('PATH', '')}")
@@ -511,14 +652,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time", action="store_true", help="measure with /usr/bin/time -v")
     parser.add_argument("--auditor", type=Path, metavar="CHECKOUT",
                         help="also run the auditor of this checkout on each APK (levels, time, peak RSS)")
+    parser.add_argument("--cross-component", action="store_true",
+                        help="MT's --enable-cross-component-analysis (Intents between the app's components)")
+    parser.add_argument("--no-jdk", action="store_true",
+                        help="do not copy java.* supertypes from the running JDK's java.base (jimage)")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds allowed per APK (default 1800)")
     args = parser.parse_args(argv)
     config = write_config(args.work)
+    jdk = None if args.no_jdk else jdk_classes(args.work)
     results = []
     header = f"{'apk':44} {'contacts':8} {'sms':8} {'call_log':8} {'cpu s':>7} {'MB':>7}"
     print(header + (f" | auditor: {header[45:]}" if args.auditor else ""))
     for apk in (a.resolve() for a in args.apks):
-        result = run_mt(apk, args.work / apk.stem, args.mt_bin, config, args.time, args.timeout)
+        result = run_mt(apk, args.work / apk.stem, args.mt_bin, config, args.time, args.timeout,
+                        ("--enable-cross-component-analysis",) if args.cross_component else (), jdk)
         results.append(result)
         lv = levels(result)
         status = result.get("error", "")
