@@ -105,3 +105,14 @@ def test_csv_cell_with_a_hidden_formula(report: Report, start: str) -> None:
     cell = row["label"]
     assert not (set(cell) & RAW)
     assert cell.lstrip(" ").startswith(("'", "\\x")), cell  # quoted, or an inert backslash escape first
+
+
+def test_log_lines_on_stderr_are_escaped(tmp_path: Path) -> None:
+    """-vv logs each file by name; a name must not drive the terminal."""
+    import logging
+
+    from auditor.cli.logs import VisibleFormatter
+
+    record = logging.LogRecord("auditor", logging.DEBUG, __file__, 1, "%s: ok", (f"/x/{NASTY}.apk",), None)
+    line = VisibleFormatter("auditor: %(message)s").format(record)
+    assert not RAW & set(line) and line.startswith("auditor: /x/\\x1b[2J")

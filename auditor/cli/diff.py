@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from auditor.cli.common import LANG_OPTION, OUTPUT_OPTION, RULES_OPTION, check_output, limit_options, load_rules, write
+from auditor.formats.safe import visible
 from auditor.limits import Limits
 from auditor.reports import diff as diff_report
 
@@ -31,7 +32,7 @@ def diff(ctx: click.Context, old: Path, new: Path, fmt: str, output: Path | None
     code, change = diff_report.diff_pair(by_input[str(old)], by_input[str(new)])
     for r in report.results:
         if not r.ok:
-            click.echo(f"error: {r.input}: {r.error}", err=True)
+            click.echo(f"error: {visible(r.input)}: {visible(r.error)}", err=True)
     if change is not None:
         write(diff_report.render(change, fmt, lang, report), output)
     ctx.exit(code)

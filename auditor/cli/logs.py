@@ -7,9 +7,21 @@ from __future__ import annotations
 import logging
 import sys
 
+from auditor.formats.safe import visible
+
+
+class VisibleFormatter(logging.Formatter):
+    """Log lines name files and quote errors: they reach the terminal with the escapes of
+    auditor.formats.safe, so a file name cannot move the cursor or retitle the window."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return visible(super().format(record))
+
 
 def set_verbosity(verbose: int, quiet: bool) -> None:
     """-q errors only, -v info, -vv debug: each file's outcome and the run's setup (rules, cache, executor)."""
     level = logging.ERROR if quiet else logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(level=level, format="auditor: %(message)s", stream=sys.stderr)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(VisibleFormatter("auditor: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
     logging.getLogger().setLevel(level)
