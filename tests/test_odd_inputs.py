@@ -99,6 +99,8 @@ def test_no_cache_writes_nothing_to_the_cache_folder(tmp_path: Path, monkeypatch
     folder = tmp_path / "cache"
     monkeypatch.setenv("AUDITOR_CACHE_DIR", str(folder))
     assert scan("--no-cache", "-f", "json", str(APK)).exit_code == 0
+    compared = CliRunner().invoke(main, ["compare", "--no-cache", "-j", "1", str(APK), str(APK)], catch_exceptions=False)
+    assert compared.exit_code == 0
     assert not folder.exists()
     assert scan("-f", "json", str(APK)).exit_code == 0
     assert folder.is_dir() and any(folder.iterdir())  # without the flag, it is used

@@ -55,7 +55,7 @@ def compare(ctx: click.Context, paths: tuple[Path, ...], fmt: str, output: Path 
     if not inputs and not missing:
         raise fail(no_input_found())
     check_output(output, inputs)
-    rules = load_rules(rule_dirs)
+    rules = load_rules(rule_dirs, use_cache=not no_cache)
     policy_ids = select_policies(rules, policy_spec)
     report = scan_report(paths, rules, policy_ids, limits=limits, jobs=jobs, assume_lending=assume_lending,
                          show_progress=not (ctx.obj or {}).get("quiet"), use_cache=not no_cache)
