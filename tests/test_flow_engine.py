@@ -93,3 +93,19 @@ def test_retrofit_endpoint_joins_base_url_and_annotation_path() -> None:
     assert any(e.endswith("/v1/contacts") and e.startswith("https://") for e in flow["endpoints"])
 
 
+
+
+def test_traces_do_not_depend_on_string_hashing() -> None:
+    """Set order changes with PYTHONHASHSEED; the flows a report shows must not."""
+    import os
+    import subprocess
+    import sys
+
+    outputs = []
+    for seed in ("1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run([sys.executable, "-m", "auditor", "scan", "--no-cache", "-f", "json",
+                               str(APK / "flow_prefs.apk"), str(APK / "flow_rx.apk")],
+                              capture_output=True, text=True, env=env, cwd=ROOT, check=False)
+        outputs.append([app["channels"] for app in json.loads(done.stdout)["apps"]])
+    assert outputs[0] == outputs[1] == outputs[2]

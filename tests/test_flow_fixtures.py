@@ -94,9 +94,9 @@ POSITIVE = {
 ENGINE_GAPS = {
     # (test, fixture): what the engine does not do yet. Strict: a fixed gap fails the run until its line
     # here is removed, so the expectation above is never weakened.
-    ("flow", "flow_volley"): "the Request subclass carries the data in a field set by its constructor and "
-                             "returned by getBody(); RequestQueue.add(request) is only sink_nearby",
-    ("endpoint", "flow_volley"): "no flow, so no endpoint",
+    ("flow", "flow_volley"): "the flow is found (getBody's result is sent) but without its endpoint: the URL "
+                             "passed to the request's constructor stays on the request object",
+    ("endpoint", "flow_volley"): "as above: the request's URL is not traced to the library's send",
 }
 
 

@@ -232,7 +232,7 @@ class FlowEngine:
         else:
             changed = old.grow(new)
         if changed:
-            for dependent in self.dependents.get(node, ()):
+            for dependent in sorted(self.dependents.get(node, ())):
                 self.enqueue(dependent)
             summary = self.summaries[node]
             escaping = summary.ret | frozenset().union(*summary.param_out.values())
@@ -429,7 +429,7 @@ class FlowEngine:
         return self.globals.get(key, EMPTY)
 
     def read_store(self, name: str, key: str | None, reader: Node) -> LabelSet:
-        keys = self.store_keys[name] if key is None or key == STORE_ANY_KEY else {key, STORE_ANY_KEY}
+        keys = sorted(self.store_keys[name]) if key is None or key == STORE_ANY_KEY else [key, STORE_ANY_KEY]
         self.global_readers[("s", name)].add(reader)
         return frozenset().union(*(self.globals.get(("s", name, k), EMPTY) for k in keys))
 
@@ -445,7 +445,7 @@ class FlowEngine:
             readers_key: GlobalKey = ("s", key[1])
         else:
             readers_key = key
-        for reader in self.global_readers.get(readers_key, ()):
+        for reader in sorted(self.global_readers.get(readers_key, ())):
             self.enqueue(reader)
         if readers_key not in self._searched:
             self._searched.add(readers_key)
@@ -460,7 +460,7 @@ class FlowEngine:
         self._pending_readers, self._pending_callers = [], []
         for key, nodes in self._find_readers(keys).items():
             self.global_readers[key].update(nodes)
-            for node in nodes:
+            for node in sorted(nodes):
                 self.enqueue(node)
         for node, callers in self._find_callers(pulled).items():
             self._callers[node] = callers

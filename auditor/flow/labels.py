@@ -35,20 +35,23 @@ def endpoint_label(text: str) -> Label | None:
     return None
 
 
+# Every helper below returns its labels sorted: a set's order depends on string hashing, which
+# changes between processes, and the first flow found decides the trace a report shows.
+
 def data_labels(labels: LabelSet) -> list[tuple[str, str, int]]:
-    return [label for label in labels if label[0] == "d"]  # type: ignore[misc]
+    return sorted(label for label in labels if label[0] == "d")  # type: ignore[misc]
 
 
 def params_in(labels: LabelSet) -> list[int]:
-    return [label[1] for label in labels if label[0] == "p"]  # type: ignore[misc]
+    return sorted(label[1] for label in labels if label[0] == "p")  # type: ignore[misc]
 
 
 def endpoints_in(labels: LabelSet) -> list[str]:
-    return [label[1] for label in labels if label[0] == "s"]  # type: ignore[misc]
+    return sorted(label[1] for label in labels if label[0] == "s")  # type: ignore[misc]
 
 
 def marks_in(labels: LabelSet) -> list[str]:
-    return [label[1] for label in labels if label[0] == "m"]  # type: ignore[misc]
+    return sorted(label[1] for label in labels if label[0] == "m")  # type: ignore[misc]
 
 
 def concrete(labels: LabelSet) -> LabelSet:

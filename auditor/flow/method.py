@@ -341,7 +341,7 @@ class MethodAnalysis:
                 self.arrive(concrete(added), target, pc, f"gets data put into an argument by {label}")
                 self.taint_object(state, positions[pos], substitute(added), pc)
         for pos, keys in summary.globals_written.items():
-            for key in keys:
+            for key in sorted(keys):
                 self.write_global(key, args.get(pos, EMPTY), pc)
         for pos, hits in summary.sinks.items():
             for hit in hits:
