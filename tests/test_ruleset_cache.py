@@ -116,3 +116,18 @@ def test_cache_folder_of_another_user_is_refused(cache_dir: Path, caplog: pytest
     with caplog.at_level(logging.WARNING, logger="auditor"):
         assert load_ruleset_cached() == load_ruleset()
     assert "belongs to another user" in caplog.text
+
+
+def test_read_only_use_reads_a_cached_copy_and_writes_nothing(cache_dir: Path) -> None:
+    """--no-cache (write=False) is spared the YAML and schemas by an earlier run's copy, and leaves
+    the folder as it found it: nothing created when it is missing, nothing rewritten when stale."""
+    assert load_ruleset_cached(write=False) == load_ruleset()
+    assert not cache_dir.exists()
+    load_ruleset_cached()
+    _tampered(cache_dir)
+    before = {p.name: p.read_bytes() for p in cache_dir.iterdir()}
+    assert load_ruleset_cached(write=False).rules[0].points == 99  # served from the copy
+    _cache_file(cache_dir).write_bytes(b"{broken")
+    assert load_ruleset_cached(write=False) == load_ruleset()
+    assert _cache_file(cache_dir).read_bytes() == b"{broken"  # not repaired: read-only
+    assert set(p.name for p in cache_dir.iterdir()) == set(before)

@@ -14,7 +14,7 @@ from auditor.gate import EXIT_ERROR
 from auditor.i18n import LANGUAGES
 from auditor.limits import Limits, MiB
 from auditor.model import BANDS
-from auditor.ruleset.ruleset import RuleSet, load_ruleset, load_ruleset_cached
+from auditor.ruleset.ruleset import RuleSet, load_ruleset_cached
 
 RULES_OPTION = click.option("--rules", "rule_dirs", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
                             help="Extra rule folder; a rule with a built-in id replaces it. Repeatable.")
@@ -65,9 +65,10 @@ def limit_options(command: Callable[..., Any]) -> Callable[..., Any]:
 def load_rules(rule_dirs: tuple[Path, ...], use_cache: bool = True) -> RuleSet:
     """The built-in rules plus `rule_dirs`; an invalid rule set stops the command.
 
-    `use_cache=False` (--no-cache) loads and checks them afresh and writes nothing to the cache folder."""
+    `use_cache=False` (--no-cache) writes nothing to the cache folder; it still reads a checked rule
+    set cached there by an earlier run (plain JSON, keyed by every rule file), which is start-up time."""
     try:
-        return load_ruleset_cached(rule_dirs) if use_cache else load_ruleset(rule_dirs)
+        return load_ruleset_cached(rule_dirs, write=use_cache)
     except RuleError as exc:
         raise fail(f"invalid rules:\n{exc.message}") from exc
 

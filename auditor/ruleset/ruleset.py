@@ -430,18 +430,21 @@ def _sources_digest(roots: tuple[Path, ...], tool: str) -> str:
     return digest.hexdigest()
 
 
-def load_ruleset_cached(extra_dirs: tuple[Path, ...] = ()) -> RuleSet:
+def load_ruleset_cached(extra_dirs: tuple[Path, ...] = (), write: bool = True) -> RuleSet:
     """load_ruleset, served from a JSON file in the user's cache folder while no rule, schema or code changed.
 
     Parsing and schema-checking every file costs about a third of a CLI run's start-up; the
     cached copy is keyed by the bytes of every file read and by the package's source, so any edit
     means a fresh load and check. The copy is plain data (never unpickled: a planted file must not
     run code), read only from a private cache folder (0700, this user's); a corrupt or foreign
-    copy is a warning and a rebuild.
+    copy is a warning and a rebuild. `write=False` (--no-cache) only reads an existing copy: it
+    creates and writes nothing in the cache folder, yet still spares the run the YAML and schemas.
     """
-    from auditor.cachedir import UnsafeCacheDir, package_fingerprint, private_cache_dir
+    from auditor.cachedir import UnsafeCacheDir, default_cache_dir, package_fingerprint, private_cache_dir
 
     roots = (BUILTIN_DIR, *extra_dirs)
+    if not write and not default_cache_dir().is_dir():
+        return load_ruleset(extra_dirs)
     try:
         folder = private_cache_dir()
     except (UnsafeCacheDir, OSError) as exc:
@@ -453,7 +456,8 @@ def load_ruleset_cached(extra_dirs: tuple[Path, ...] = ()) -> RuleSet:
     if cached is not None:
         return cached
     rules = load_ruleset(extra_dirs)
-    _write_cached(path, key, rules)
+    if write:
+        _write_cached(path, key, rules)
     return rules
 
 
