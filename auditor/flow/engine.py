@@ -187,10 +187,23 @@ class FlowEngine:
     # -- driving --------------------------------------------------------------------------------
 
     def run(self, seeds: list[Node], destinations: tuple[Node, ...] | list[Node] = ()) -> FlowResult:
-        """Analyse from the methods holding sources; then, if data was found, from the methods holding
-        URL constants, so that where the data goes is known even when the URL is stored far away."""
-        for seed in (*seeds, *(destinations if seeds else ())):
+        """Analyse from the methods holding sources; then, only if a network flow was found without
+        knowing where it goes, from the methods holding URL constants too (the URL may be stored far away)."""
+        for seed in seeds:
             self.enqueue(seed)
+        self._drain()
+        if any(flow.sink.kind == "network" and not flow.sink.endpoints for flow in self.result.flows):
+            for node in destinations:
+                self.enqueue(node)
+            self._drain()
+        if self.result.exhausted:
+            self.result.lost.append(Lost(seeds[0] if seeds else (0, 0), 0,
+                                         f"analysis budget of {self.budget:,} instructions reached; flows beyond it were not followed",
+                                         ()))
+        self.result.analysed = len(self.summaries)
+        return self.result
+
+    def _drain(self) -> None:
         while not self.result.exhausted:
             if not self._queue and not self._search_pending():
                 break
@@ -198,12 +211,6 @@ class FlowEngine:
                 node = self._queue.popleft()
                 self._queued.discard(node)
                 self.analyse(node, 0)
-        if self.result.exhausted:
-            self.result.lost.append(Lost(seeds[0] if seeds else (0, 0), 0,
-                                         f"analysis budget of {self.budget:,} instructions reached; flows beyond it were not followed",
-                                         ()))
-        self.result.analysed = len(self.summaries)
-        return self.result
 
     def enqueue(self, node: Node) -> None:
         if node not in self._queued and node not in self._in_progress:
