@@ -15,21 +15,22 @@ Match = tuple[Evidence, ...] | None
 """None when a condition does not hold; otherwise the evidence that satisfied it."""
 
 CODE_KINDS = frozenset({"api", "field", "string", "method", "sink", "reflection", "dynamic_loading", "receiver",
-                        "service", "packer", "hidden_dex", "obfuscation", "not_assessable", "anti_analysis"})
+                        "service", "packer", "hidden_dex", "obfuscation", "not_assessable", "anti_analysis",
+                        "sink_nearby", "flow"})
 
 
 def _channel(facts: AppFacts, arg: dict[str, Any]) -> Match:
     state = facts.channels[arg["name"]]
     if level_rank(state.level) < level_rank(arg["at_least"]):
         return None
-    wanted = {"declared": {"permission"}, "code": CODE_KINDS | {"flow", "data_taken"},
+    wanted = {"declared": {"permission", "plugin_unused"}, "code": CODE_KINDS | {"flow", "data_taken"},
               "upload": {"flow", "endpoint", "data_taken"}}[arg["at_least"]]
     return tuple(e for e in state.evidence if e.kind in wanted) or state.evidence
 
 
 def _declared(facts: AppFacts, arg: str) -> Match:
     """A permission that reads the channel is requested (whatever the code does)."""
-    hits = tuple(e for e in facts.channels[arg].evidence if e.kind == "permission")
+    hits = tuple(e for e in facts.channels[arg].evidence if e.kind in ("permission", "plugin_unused"))
     return hits or None
 
 

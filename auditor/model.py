@@ -117,6 +117,9 @@ class ManifestFacts:
     components: tuple[Component, ...] = ()
     cert_sha256: tuple[str, ...] = ()
     splits: tuple[str, ...] = ()
+    application_class: str | None = None
+    component_classes: tuple[str, ...] = ()
+    """Every activity, service, receiver and provider class the manifests declare."""
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,41 @@ class CodeFacts:
 
 
 @dataclass(frozen=True)
+class Runtime:
+    """A framework whose app code lives outside the dex (Flutter, React Native...): why we say it is
+    there (`evidence`: entry or class names) and, in one sentence, what of its code was analysed."""
+
+    name: str
+    evidence: tuple[str, ...]
+    analysis: str = ""
+
+
+@dataclass(frozen=True)
+class ChannelEvidence:
+    """Evidence about one channel from code outside the dex (JavaScript, Hermes, Dart, .NET).
+
+    Its kind sets the channel's level as dex evidence does: `api` (a plugin read) gives `code`,
+    `sink_nearby` (read and send only close) stays `code`, `flow` (the read's result reaches a
+    network call) gives `upload`, and `plugin_unused` (bundled, never called) keeps `declared`.
+    """
+
+    channel: str
+    evidence: Evidence
+
+
+@dataclass(frozen=True)
+class RuntimeFacts:
+    """What the runtimes of an app show: which are present, channel evidence from their code, and
+    the dex packages of plugins that the app's runtime code provably never calls (their reads in
+    the dex are not the app's)."""
+
+    runtimes: tuple[Runtime, ...] = ()
+    evidence: tuple[ChannelEvidence, ...] = ()
+    unused: tuple[tuple[str, str], ...] = ()
+    """(channel, class descriptor prefix) of plugins bundled but never called."""
+
+
+@dataclass(frozen=True)
 class ChannelState:
     """How far an app reaches into one channel, and on what evidence."""
 
@@ -180,6 +218,7 @@ class AppFacts:
     anti_analysis: tuple[Evidence, ...] = ()
     lending: tuple[Evidence, ...] = ()
     """Lending-app signals found (kind `lending`; `detail` names the catalog entry and its weight)."""
+    runtime: RuntimeFacts = RuntimeFacts()
 
     @property
     def assessable(self) -> bool:

@@ -22,6 +22,7 @@ from auditor.evaluate import evaluate
 from auditor.extract.code import CodeScan, load_units
 from auditor.extract.facts import assemble, merge_manifests
 from auditor.extract.lending import lending_signals
+from auditor.extract.loaders import unlisted_packer
 from auditor.extract.manifest import read_piece_manifest
 from auditor.extract.signing import cert_fingerprints
 from auditor.headline import headline
@@ -30,6 +31,7 @@ from auditor.limits import Limits
 from auditor.model import AppFacts, AppResult, Evidence
 from auditor.policy import judge_policies
 from auditor.ruleset.ruleset import RuleSet
+from auditor.runtimes import runtime_facts
 from auditor.scoring import caps_for, score
 
 
@@ -41,14 +43,19 @@ def extract_facts(opened: OpenedInput, rules: RuleSet, limits: Limits) -> AppFac
         raise NotAnAndroidPackage("not an Android package (the manifest names no package)")
     pieces = [(piece, m.split) for piece, m in zip(opened.pieces, manifests, strict=True)]
     units, unreadable = load_units(pieces, limits)
-    code = CodeScan(units, unreadable, rules).facts(list(opened.pieces))
     manifest = merge_manifests(manifests, cert_fingerprints(opened.pieces[base_index]), rules)
+    scan = CodeScan(units, unreadable, rules)
+    code = scan.facts(list(opened.pieces))
+    packed = unlisted_packer(manifest, scan, list(opened.pieces), code)
+    if packed:
+        code = replace(code, hiding=(*code.hiding, *packed))
+    runtime = runtime_facts(list(opened.pieces), units, rules, limits)
     archives = [opened.outer, *(p.archive for p in opened.pieces if p.archive is not opened.outer)]
     anomalies = tuple(dict.fromkeys(
         [Evidence("anti_analysis", f"{a.kind}: {a.detail}") for archive in archives for a in archive.anomalies]
         + [Evidence("anti_analysis", f"{m.piece}: {text}" if m.piece else text) for m in manifests for text in m.anomalies]))
     base_present = any(m.split is None for m in manifests)
-    facts = assemble(manifest, code, rules, anomalies, any(m.has_code for m in manifests), base_present)
+    facts = assemble(manifest, code, rules, anomalies, any(m.has_code for m in manifests), base_present, runtime)
     lending = lending_signals(rules.lending, manifest.label, manifest.package, code.sdks, opened.pieces, units)
     return replace(facts, lending=lending)
 

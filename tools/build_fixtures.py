@@ -13,6 +13,10 @@ Each directory tests/fixtures/src/<name>/ holding an AndroidManifest.xml becomes
     smali/                assembled by smali into classes.dex
     smali_classes<N>/     assembled into classes<N>.dex (multidex)
     payload_smali/        assembled into a plain dex stored as assets/payload.dex (a "hidden" dex)
+    zip_files/            copied verbatim into the APK, each under its path below zip_files/ (binary
+                          inputs: Hermes bytecode, .NET assemblies, stub ELF libraries)
+    runtime_src/          sources of the zip_files/ that other compilers make (hermesc, mcs, objcopy);
+                          `--runtime-inputs` regenerates them, the APK build only copies zip_files/
 tests/fixtures/src/bundle/ holds the base, feature and config splits that make up the bundles.
 
 Reproducibility: the zip is rewritten with sorted entries, a fixed timestamp and fixed attributes;
@@ -198,6 +202,14 @@ def optional_dir(path: Path) -> Path | None:
     return path if path.is_dir() else None
 
 
+def zip_files(src: Path) -> dict[str, bytes]:
+    """Files under src/zip_files/, keyed by their path below it (the zip entry name)."""
+    root = src / "zip_files"
+    if not root.is_dir():
+        return {}
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
 def spec_from_dir(name: str, src: Path) -> ApkSpec:
     """An ApkSpec following the directory conventions described in the module docstring."""
     hidden: dict[str, tuple[Path, ...]] = {}
@@ -209,7 +221,7 @@ def spec_from_dir(name: str, src: Path) -> ApkSpec:
         res=optional_dir(src / "res"),
         assets=optional_dir(src / "assets"),
         dex=smali_dirs(src),
-        extra=GENERATED_ENTRIES.get(name, dict)(),
+        extra={**GENERATED_ENTRIES.get(name, dict)(), **zip_files(src)},
         hidden_dex=hidden,
     )
 
@@ -302,7 +314,107 @@ def packer_entries() -> dict[str, bytes]:
     }
 
 
-GENERATED_ENTRIES = {"packer": packer_entries, "packer_noperm": packer_entries}
+def unnamed_packer_entries() -> dict[str, bytes]:
+    """A packer no catalog names: an encrypted payload (16 KiB of noise) and a base64-encoded dex."""
+    import base64
+
+    dex_like = b"dex\n035\0" + pseudo_random_bytes("packer_unnamed/cfg.dex", 4088)
+    return {
+        "assets/d.bin": pseudo_random_bytes("packer_unnamed/d.bin", 16384),
+        "assets/cfg.dat": base64.b64encode(dex_like),
+    }
+
+
+GENERATED_ENTRIES = {"packer": packer_entries, "packer_noperm": packer_entries, "packer_unnamed": unnamed_packer_entries}
+
+
+# --------------------------------------------------------------------------- runtime inputs (--runtime-inputs)
+
+
+def tool_path(env: str, name: str) -> str:
+    """A compiler from $env, else from PATH; BuildError naming how to get it otherwise."""
+    found = os.environ.get(env) or shutil.which(name)
+    if not found:
+        raise BuildError(f"{name} not found: set {env} or put it on PATH (see tests/fixtures/README.md)")
+    return found
+
+
+def hermes_inputs(src: Path) -> list[Path]:
+    """runtime_src/index.android.js compiled by hermesc (npm's hermes-compiler) into the bundle."""
+    out = src / "zip_files" / "assets" / "index.android.bundle"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    run([tool_path("HERMESC", "hermesc"), "-emit-binary", "-out", str(out), str(src / "runtime_src" / "index.android.js")])
+    return [out]
+
+
+def stub_elf(strings: Path, out: Path) -> Path:
+    """An x86-64 ELF whose .rodata holds the NUL-separated lines of `strings` (a stand-in for a
+    Dart AOT snapshot: no Dart compiler is available here)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "strings.bin"
+        raw.write_bytes(b"".join(line.encode() + b"\0" for line in strings.read_text().splitlines() if line))
+        run(["objcopy", "-I", "binary", "-O", "elf64-x86-64",
+             "--rename-section", ".data=.rodata,alloc,load,readonly,data,contents", raw.name, str(out.resolve())], cwd=Path(tmp))
+    return out
+
+
+def flutter_inputs(src: Path) -> list[Path]:
+    lib = src / "zip_files" / "lib" / "x86_64"
+    return [stub_elf(src / "runtime_src" / "libapp.strings", lib / "libapp.so"),
+            stub_elf(src / "runtime_src" / "libflutter.strings", lib / "libflutter.so")]
+
+
+def xalz(data: bytes, index: int) -> bytes:
+    """Xamarin.Android's compressed assembly: 'XALZ', descriptor index, size, then one LZ4 block."""
+    import lz4.block
+
+    return b"XALZ" + struct.pack("<II", index, len(data)) + lz4.block.compress(data, store_size=False)
+
+
+def assembly_store(assemblies: list[bytes]) -> bytes:
+    """An XABA v1 assembly store (assemblies.blob): header, one descriptor per assembly, the data.
+    Real stores also carry hash tables after the descriptors; readers locate data by offset."""
+    header_size = 20 + 24 * len(assemblies)
+    descriptors, offset = b"", header_size
+    for data in assemblies:
+        descriptors += struct.pack("<6I", offset, len(data), 0, 0, 0, 0)
+        offset += len(data)
+    return struct.pack("<4sIIII", b"XABA", 1, len(assemblies), len(assemblies), 0) + descriptors + b"".join(assemblies)
+
+
+def dotnet_inputs(src: Path, store: bool) -> list[Path]:
+    """The stub libraries and the app assembly compiled with mcs (from xamarin_contacts/runtime_src,
+    which both .NET fixtures share); XALZ files, or one assemblies.blob."""
+    mcs = tool_path("MCS", "mcs")
+    code = SRC / "xamarin_contacts" / "runtime_src"
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        run([mcs, "-target:library", f"-out:{work / 'Xamarin.Essentials.dll'}", str(code / "Xamarin.Essentials.cs")])
+        run([mcs, "-target:library", f"-out:{work / 'System.Net.Http.Stub.dll'}", str(code / "System.Net.Http.cs")])
+        run([mcs, "-target:library", f"-r:{work / 'Xamarin.Essentials.dll'}", f"-r:{work / 'System.Net.Http.Stub.dll'}",
+             "-r:System.Core.dll", f"-out:{work / 'LoanApp.dll'}", str(code / "LoanApp.cs")])
+        names = ["LoanApp.dll", "Xamarin.Essentials.dll", "System.Net.Http.Stub.dll"]
+        built = [(work / n).read_bytes() for n in names]
+    target = src / "zip_files" / "assemblies"
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    if store:
+        (target / "assemblies.blob").write_bytes(assembly_store([xalz(data, i) for i, data in enumerate(built)]))
+        return [target / "assemblies.blob"]
+    for index, (name, data) in enumerate(zip(names, built, strict=True)):
+        (target / name).write_bytes(xalz(data, index))
+    return [target / n for n in names]
+
+
+def build_runtime_inputs() -> list[Path]:
+    """Regenerate the binary zip_files/ of the runtime fixtures (hermesc, objcopy, mcs needed).
+
+    These compilers are not needed to rebuild the APKs: their output is committed, because hermesc
+    comes from npm and mcs stamps every assembly with a fresh GUID (MVID), so it is not reproducible.
+    """
+    return [*hermes_inputs(SRC / "rn_hermes"), *flutter_inputs(SRC / "flutter_contacts"),
+            *dotnet_inputs(SRC / "xamarin_contacts", store=False), *dotnet_inputs(SRC / "maui_blob", store=True)]
 """Fixture name -> function returning extra zip entries generated at build time."""
 
 
@@ -559,12 +671,17 @@ def main(argv: list[str] | None = None) -> int:
         "--check", action="store_true", help="rebuild into a temp dir and compare with the committed files (exit 1 on difference)"
     )
     parser.add_argument("--jobs", type=int, default=None, help="parallel builds (default: CPU count)")
+    parser.add_argument("--runtime-inputs", action="store_true",
+                        help="regenerate the committed Hermes bundle, stub libapp.so and .NET assemblies first")
     args = parser.parse_args(argv)
     missing = missing_prerequisites()
     if missing:
         print(f"missing prerequisites: {', '.join(missing)}", file=sys.stderr)
         return 2
     try:
+        if args.runtime_inputs:
+            for path in build_runtime_inputs():
+                print(path.relative_to(REPO))
         if args.check:
             return check(args.jobs)
         for path in build_all(FIXTURES, args.jobs):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from auditor.extract.manifest import PieceManifest
 from auditor.i18n import text
-from auditor.model import AppFacts, ChannelState, CodeFacts, Evidence, ManifestFacts, PermissionUse
+from auditor.model import AppFacts, ChannelState, CodeFacts, Evidence, ManifestFacts, PermissionUse, RuntimeFacts
 from auditor.ruleset.ruleset import RuleSet
 
 
@@ -27,6 +27,8 @@ def merge_manifests(pieces: list[PieceManifest], cert_sha256: tuple[str, ...], r
         components=tuple(c for piece in pieces for c in piece.components),
         cert_sha256=cert_sha256,
         splits=tuple(p.split for p in pieces if p.split),
+        application_class=base.application_class,
+        component_classes=tuple(dict.fromkeys(c for piece in pieces for c in piece.component_classes)),
     )
 
 
@@ -45,21 +47,38 @@ def _implied(base: PieceManifest, requested: set[str], rules: RuleSet) -> list[P
     return out
 
 
-def _channel(channel: str, manifest: ManifestFacts, code: CodeFacts, rules: RuleSet) -> ChannelState:
+NO_RUNTIME = RuntimeFacts()
+"""Facts of an app whose code is all in the dex."""
+RUNTIME_READS = frozenset({"api", "sink_nearby", "flow"})
+"""Kinds of runtime-code evidence (JavaScript, Hermes, Dart, .NET) that show the channel is read."""
+
+
+def _channel(channel: str, manifest: ManifestFacts, code: CodeFacts, rules: RuleSet,
+             runtime: RuntimeFacts = NO_RUNTIME) -> ChannelState:
+    """The channel's level; reads inside a plugin that the app's JavaScript never calls are set aside."""
     catalog = rules.api_by_id
     requested = {p.name for p in manifest.permissions}
     read_perms = [p for p in manifest.permissions
                   if (e := rules.permissions.get(p.name)) is not None and e.channel == channel and e.access == "read"]
     picker_methods = {e.location for e in code.pickers}
+    unused = tuple(prefix for ch, prefix in runtime.unused if ch == channel)
     reads = [r for r in code.refs if catalog[r.catalog_id].role == "source"
-             and catalog[r.catalog_id].channel == channel and r.method not in picker_methods]
-    flows = [e for name, e in code.flows if name == channel]
+             and catalog[r.catalog_id].channel == channel and r.method not in picker_methods
+             and not (unused and r.method.startswith(unused))]
+    flows = [e for name, e in code.flows if name == channel and not (unused and (e.location or "").startswith(unused))]
+    extra = [c.evidence for c in runtime.evidence if c.channel == channel]
     evidence = [Evidence("permission", p.name, None, p.split) for p in read_perms]
     evidence += [Evidence(r.kind, r.value, r.method, r.split, r.origin, dex=r.dex) for r in reads]
-    evidence += flows
-    level = "upload" if any(e.kind == "flow" for e in flows) else "code" if reads else "declared" if read_perms else "none"
+    evidence += flows + extra
+    runtime_reads = [e for e in extra if e.kind in RUNTIME_READS]
+    if any(e.kind == "flow" for e in (*flows, *extra)):
+        level = "upload"
+    elif reads or runtime_reads:
+        level = "code"
+    else:
+        level = "declared" if read_perms or any(e.kind == "plugin_unused" for e in extra) else "none"
     undeclared = any(not requested.intersection(catalog[r.catalog_id].permission) for r in reads)
-    readers = tuple(dict.fromkeys(r.origin for r in reads))
+    readers = tuple(dict.fromkeys([r.origin for r in reads] + [e.origin for e in runtime_reads if e.origin]))
     return ChannelState(level, undeclared, tuple(evidence), readers)
 
 
@@ -118,8 +137,8 @@ def _assessability(manifest: ManifestFacts, code: CodeFacts, has_code: bool,
 
 
 def assemble(manifest: ManifestFacts, code: CodeFacts, rules: RuleSet, anomalies: tuple[Evidence, ...],
-             has_code: bool, base_present: bool = True) -> AppFacts:
-    channels = {c.id: _channel(c.id, manifest, code, rules) for c in rules.channels}
+             has_code: bool, base_present: bool = True, runtime: RuntimeFacts = NO_RUNTIME) -> AppFacts:
+    channels = {c.id: _channel(c.id, manifest, code, rules, runtime) for c in rules.channels}
     assessability = _assessability(manifest, code, has_code, channels, base_present)
     flags = _flags(manifest, code, rules, anomalies, assessability, channels)
-    return AppFacts(manifest, code, channels, flags, assessability, anomalies)
+    return AppFacts(manifest, code, channels, flags, assessability, anomalies, runtime=runtime)

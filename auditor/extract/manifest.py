@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from auditor.containers import ApkPiece
 from auditor.errors import CorruptArchive, LimitExceeded
@@ -73,6 +73,16 @@ class PieceManifest:
     permissions: tuple[PermissionUse, ...]
     components: tuple[Component, ...]
     anomalies: tuple[str, ...] = ()
+    application_class: str | None = None
+    component_classes: tuple[str, ...] = ()
+    """Classes of every activity, service, receiver and provider the manifest declares."""
+
+
+def class_name(package: str, name: str) -> str:
+    """The class an android:name means: '.Main' and 'Main' are relative to the package."""
+    if name.startswith("."):
+        return package + name
+    return name if "." in name else f"{package}.{name}"
 
 
 def quiet_androguard() -> None:
@@ -224,6 +234,8 @@ class _Reading:
     uses_sdk: dict[int, Attribute] | None = None
     application: dict[int, Attribute] | None = None
     launcher: dict[int, Attribute] | None = None
+    classes: list[str] = field(default_factory=list)
+    """Names of the activities, services, receivers and providers (for the unlisted-packer check)."""
 
 
 class _ManifestWalk:
@@ -247,7 +259,7 @@ class _ManifestWalk:
             elif tag == "uses-sdk":  # each one is applied in turn: the last wins
                 self.reading.uses_sdk = self.styled(child, MIN_SDK, TARGET_SDK)
             elif tag == "application" and self.reading.application is None:
-                self.reading.application = self.styled(child, LABEL, HAS_CODE)
+                self.reading.application = self.styled(child, LABEL, HAS_CODE, NAME)
                 self.application()
                 continue
             self.parser.skip()
@@ -267,13 +279,23 @@ class _ManifestWalk:
             if tag in COMPONENT_TAGS:
                 self.component(child)
             elif tag in ACTIVITY_TAGS:
-                self.activity(child)
+                self.activity(child, str(tag))
+            elif tag == "provider":
+                self.note_class(child)
+                self.parser.skip()
             else:
                 self.parser.skip()
 
-    def activity(self, node: Node) -> None:
+    def note_class(self, node: Node) -> None:
+        name = _clean(_text(self.doc, self.styled(node, NAME).get(NAME), None))
+        if name:
+            self.reading.classes.append(name)
+
+    def activity(self, node: Node, tag: str) -> None:
         """Keep the first launcher activity's label: the launcher shows it when the app has none
         (Obad labels only its launcher activity "System")."""
+        if tag == "activity":  # an alias names its target, not a class of its own
+            self.note_class(node)
         found = self.styled(node, LABEL)
         names: set[str | None] = set()
         for _filter in self.filters():
@@ -295,6 +317,8 @@ class _ManifestWalk:
     def component(self, node: Node) -> None:
         found = self.styled(node, NAME, PERMISSION)
         name = _clean(_text(self.doc, found.get(NAME), None)) or "?"
+        if name != "?":
+            self.reading.classes.append(name)
         out = self.reading.components
         for _filter in self.filters():
             for item in self.parser.children():
@@ -346,7 +370,12 @@ def _by_name(doc: Document, node: Node, name: str) -> str | None:
 
 
 def read_piece_manifest(piece: ApkPiece, rules: RuleSet) -> PieceManifest:
-    """Parse the manifest of one APK piece as the platform does."""
+    """Parse the manifest of one APK piece as the platform does (an App Bundle module's protobuf
+    manifest, an .aar's text one, or none, by auditor/extract/manifest_tree.py)."""
+    if piece.manifest != "binary":
+        from auditor.extract.manifest_tree import read_tree_manifest
+
+        return read_tree_manifest(piece, rules)
     try:
         return _read(piece, rules)
     except AxmlLimit as exc:
@@ -380,6 +409,8 @@ def _read(piece: ApkPiece, rules: RuleSet) -> PieceManifest:
         permissions=tuple(reading.permissions),
         components=tuple(dict.fromkeys(reading.components)),
         anomalies=tuple(_clean(t) or "" for t in doc.tricks),
+        application_class=class_name(package, app) if (app := _clean(_text(doc, application.get(NAME), None))) else None,
+        component_classes=tuple(dict.fromkeys(class_name(package, n) for n in reading.classes)),
     )
 
 

@@ -15,7 +15,7 @@ from html import escape
 from auditor.formats import RenderOptions, story
 from auditor.formats.chart import BAND_COLOURS, CHART_CSS, ERROR_COLOUR, LEVEL_COLOURS, bar_chart
 from auditor.formats.safe import terminal_safe
-from auditor.formats.table import policy_summary, readers_sentences
+from auditor.formats.table import policy_summary, readers_sentences, runtime_sentences
 from auditor.formats.trace import trace_lines
 from auditor.i18n import name, text
 from auditor.model import CHANNELS, AppResult, Evidence, Finding, PolicyVerdict, Report, RuleInfo
@@ -229,6 +229,9 @@ def _app(index: int, r: AppResult, rules: dict[str, RuleInfo], lang: str) -> str
         reasons = text("list.sep", lang).join(story.assessability_reasons(r.facts, lang))
         parts.append(f'<div class="warn"><strong>{escape(text("report.not_assessable_title", lang))}</strong>'
                      f'{escape(text("label.sep", lang))}{h(text("not_assessable.body", lang, reasons=reasons))}</div>')
+    runtimes = runtime_sentences(r, lang)
+    if runtimes:
+        parts.append(_section("report.runtimes", _ul(h(s) for s in runtimes), lang))
     parts += [_section("report.reads", _reads(r, lang), lang),
               _section("report.people", "".join(f"<p>{escape(x)}</p>" for x in story.people_lines(r, lang)), lang),
               _section("report.todo", _ul(escape(x) for x in story.todo_lines(r, lang)), lang),

@@ -83,6 +83,8 @@ def app_dict(r: AppResult) -> dict[str, Any]:
         "band": r.score.band if r.score else None,
         "channels": {name: channel_dict(state) for name, state in facts.channels.items()} if facts else {},
         "sdks": [{"name": s.name, "category": s.category, "prefix": s.prefix} for s in facts.code.sdks] if facts else [],
+        "runtimes": [{"name": rt.name, "evidence": list(rt.evidence), "analysis": rt.analysis}
+                     for rt in facts.runtime.runtimes] if facts else [],
         "findings": [
             {"rule_id": f.rule_id, "title": f.title, "channel": f.channel, "severity": f.severity,
              "confidence": f.confidence, "points": f.points, "evidence": [evidence_dict(e) for e in f.evidence],

@@ -108,10 +108,19 @@ def readers_sentences(r: AppResult, lang: str) -> list[str]:
     return out
 
 
+def runtime_sentences(r: AppResult, lang: str) -> list[str]:
+    """'Built with React Native (assets/index.android.bundle): Hermes bytecode v96: ...' for each runtime."""
+    if r.facts is None:
+        return []
+    return [text("runtime.line", lang, name=rt.name, evidence=", ".join(rt.evidence), analysis=rt.analysis)
+            for rt in r.facts.runtime.runtimes]
+
+
 def _details(r: AppResult, lang: str) -> list[str]:
     lines = [f"  {line}" for line in (story.verdict_title(r, lang), story.verdict_reason(r, lang), story.kind_line(r, lang),
                                       terminal_safe(story.policy_banner(r, lang)), *story.unscored_lines(r, lang)) if line]
     lines += [f"    {terminal_safe(x)}" for x in story.why_lines(r, lang)]
+    lines += [f"  {terminal_safe(s)}" for s in runtime_sentences(r, lang)]
     lines += [f"  {s}" for s in readers_sentences(r, lang)]
     if r.facts is not None and not r.facts.assessable:
         reasons = text("list.sep", lang).join(map(terminal_safe, story.assessability_reasons(r.facts, lang)))

@@ -39,6 +39,8 @@ CATALOG_SCHEMAS = {
     "flows.yaml": "flows",
     "channels.yaml": "channels",
     "lifecycles.yaml": "lifecycles",
+    "runtimes.yaml": "runtimes",
+    "runtime_apis.yaml": "runtime_apis",
 }
 
 
@@ -83,6 +85,34 @@ class PackerEntry:
     classes: tuple[str, ...]
     source: str
     kind: str = "packer"
+
+
+@dataclass(frozen=True)
+class RuntimeEntry:
+    """A framework whose app code lives outside the dex, and the reader that parses that code."""
+
+    name: str
+    reader: str
+    files: tuple[str, ...]
+    classes: tuple[str, ...]
+    source: str
+
+
+@dataclass(frozen=True)
+class RuntimeApiEntry:
+    """A plugin read or a network sink in JavaScript, Hermes, Dart or .NET code."""
+
+    id: str
+    role: str
+    source: str
+    plugin: str | None = None
+    channel: str | None = None
+    js: tuple[str, ...] = ()
+    js_new: tuple[str, ...] = ()
+    java: tuple[str, ...] = ()
+    flutter_channels: tuple[str, ...] = ()
+    dart: tuple[str, ...] = ()
+    dotnet: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -207,6 +237,8 @@ class RuleSet:
     lending: LendingCatalog = field(default_factory=LendingCatalog)
     headlines: tuple[dict[str, Any], ...] = ()
     flag_channels: dict[str, str] = field(default_factory=dict)
+    runtimes: tuple[RuntimeEntry, ...] = ()
+    runtime_apis: tuple[RuntimeApiEntry, ...] = ()
 
     def rule(self, rule_id: str) -> Rule | None:
         return next((r for r in self.rules if r.id == rule_id), None)
@@ -397,6 +429,8 @@ class _Collector:
             lending=self.lending,
             headlines=self.headlines,
             flag_channels=self.flag_channels,
+            runtimes=tuple(_build(RuntimeEntry, e) for e in self.catalogs["runtimes"]),
+            runtime_apis=tuple(_build(RuntimeApiEntry, e) for e in self.catalogs["runtime_apis"]),
         )
 
 
