@@ -15,7 +15,8 @@ from typing import BinaryIO, TextIO
 
 from auditor.errors import LimitExceeded
 
-EXTENSIONS = (".apk", ".xapk", ".apks", ".apkm", ".aab")
+EXTENSIONS = (".apk", ".xapk", ".apks", ".apkm", ".aab", ".dex", ".aar")
+"""A folder is searched for these; a .jar is audited when named (a folder of Java libraries is not apps)."""
 
 MAX_LIST_LINE = 4096
 """Longest line --from-list accepts (PATH_MAX on Linux): a longer one is not a path, and reading

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from auditor.classify import classify
-from auditor.containers import OpenedInput, open_input
+from auditor.containers import CODE_ONLY, OpenedInput, open_input
 from auditor.errors import AuditorError, LimitExceeded, NotAFile, NotAnAndroidPackage
 from auditor.evaluate import evaluate
 from auditor.extract.code import CodeScan, load_units
@@ -34,21 +34,27 @@ from auditor.ruleset.ruleset import RuleSet
 from auditor.runtimes import runtime_facts
 from auditor.scoring import caps_for, score
 
+JVM_CODE = "classes.jar: an Android library's code is JVM class files, which are not analysed (only its manifest is)"
+
 
 def extract_facts(opened: OpenedInput, rules: RuleSet, limits: Limits) -> AppFacts:
     """Manifest and code facts of an opened input, merged across its pieces."""
     manifests = [read_piece_manifest(piece, rules) for piece in opened.pieces]
     base_index = next((i for i, m in enumerate(manifests) if m.split is None), 0)
-    if not manifests[base_index].package:
+    if not manifests[base_index].package and opened.container not in CODE_ONLY:
         raise NotAnAndroidPackage("not an Android package (the manifest names no package)")
     pieces = [(piece, m.split) for piece, m in zip(opened.pieces, manifests, strict=True)]
     units, unreadable = load_units(pieces, limits)
     manifest = merge_manifests(manifests, cert_fingerprints(opened.pieces[base_index]), rules)
+    if opened.container in ("dex", "jar"):
+        manifest = replace(manifest, permissions=())  # no manifest: no permission is implied either
     scan = CodeScan(units, unreadable, rules)
     code = scan.facts(list(opened.pieces))
     packed = unlisted_packer(manifest, scan, list(opened.pieces), code)
     if packed:
         code = replace(code, hiding=(*code.hiding, *packed))
+    if opened.container == "aar" and not code.dex_count:
+        code = replace(code, unreadable_dex=(*code.unreadable_dex, JVM_CODE))
     runtime = runtime_facts(list(opened.pieces), units, rules, limits)
     archives = [opened.outer, *(p.archive for p in opened.pieces if p.archive is not opened.outer)]
     anomalies = tuple(dict.fromkeys(
@@ -57,7 +63,10 @@ def extract_facts(opened: OpenedInput, rules: RuleSet, limits: Limits) -> AppFac
     base_present = any(m.split is None for m in manifests)
     facts = assemble(manifest, code, rules, anomalies, any(m.has_code for m in manifests), base_present, runtime)
     lending = lending_signals(rules.lending, manifest.label, manifest.package, code.sdks, opened.pieces, units)
-    return replace(facts, lending=lending)
+    facts = replace(facts, lending=lending)
+    if opened.container in ("dex", "jar"):  # no manifest: requested permissions are unknown, not absent
+        facts = replace(facts, channels={name: replace(state, undeclared_access=False) for name, state in facts.channels.items()})
+    return facts
 
 
 RESOURCE_ERRNOS = {errno.ENOMEM: "--max-memory", errno.EMFILE: "open files per process, ulimit -n",

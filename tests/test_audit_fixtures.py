@@ -39,6 +39,11 @@ EXPECTED_LEVELS = {
     "bundles/bundle_sai.apks": ("upload", "none", "none"),
     "bundles/bundle.apkm": ("upload", "none", "none"),
     "bundles/bundle_universal.apks": ("upload", "none", "none"),
+    "bundles/bundle_nometa.apks": ("upload", "none", "none"),
+    "bundles/bundle.aab": ("upload", "none", "none"),
+    "bundles/feature_sync.dex": ("upload", "none", "none"),
+    "bundles/feature_sync.jar": ("upload", "none", "none"),
+    "bundles/library.aar": ("declared", "none", "declared"),
 }
 
 DISPATCH_FORMS = ["thread", "executor", "asynctask", "handler", "kotlin_lambda", "coroutine", "interface"]
@@ -129,7 +134,6 @@ def test_manifest_facts_of_a_fixture(audit) -> None:
     ("bad/pe32.apk", "Windows executable"),
     ("bad/empty.apk", "empty zip"),
     ("bad/dex_only.apk", "no AndroidManifest.xml"),
-    ("bad/app.aab", "App Bundle"),
 ])
 def test_not_an_android_package(audit, fixture: str, words: str) -> None:
     result = audit(fixture)

@@ -190,3 +190,59 @@ def test_corrupt_runtime_files_never_raise(rules: RuleSet) -> None:
         dotnet.decompress(b"XALZ\0\0\0\0\xff\xff\xff\x7f" + b"\0" * 20, 1 << 20)
     with pytest.raises(dotnet.AssemblyError):
         list(dotnet.store_assemblies("a.blob", b"XABA" + b"\xff" * 16, 1 << 20))
+
+
+# -- containers: .aab, .apks without metadata, .dex, .jar, .aar ---------------------------------------
+
+
+def test_app_bundle_reads_protobuf_manifests_and_every_module(audit) -> None:
+    result = audit("bundles/bundle.aab")
+    assert result.container == "aab"
+    m = result.facts.manifest
+    assert (m.package, m.version_name, m.min_sdk, m.target_sdk) == ("com.cea.fixture.bundle", "1.0", 21, 29)
+    assert m.splits == ("feature_sync",)
+    assert "android.permission.READ_CONTACTS" in {p.name for p in m.permissions}
+    assert result.facts.code.dex_count == 2  # base/dex/classes.dex and feature_sync/dex/classes.dex
+    assert result.facts.assessable
+
+
+def test_split_apks_zipped_without_metadata(audit) -> None:
+    result = audit("bundles/bundle_nometa.apks")
+    assert result.container == "apks"
+    assert result.facts.manifest.package == "com.cea.fixture.bundle"
+    assert set(result.facts.manifest.splits) == {"feature_sync", "config.xxhdpi"}
+
+
+@pytest.mark.parametrize(("fixture", "container"), [("bundles/feature_sync.dex", "dex"), ("bundles/feature_sync.jar", "jar")])
+def test_code_without_a_manifest(audit, fixture: str, container: str) -> None:
+    result = audit(fixture)
+    assert (result.status, result.container) == ("ok", container)
+    assert result.facts.manifest.package == "" and not result.facts.manifest.permissions
+    assert result.facts.channels["contacts"].level == "upload"
+    assert not result.facts.channels["contacts"].undeclared_access  # permissions are unknown, not missing
+
+
+def test_android_library_manifest_is_read_and_jvm_code_said_not_analysed(audit) -> None:
+    result = audit("bundles/library.aar")
+    assert result.container == "aar"
+    assert result.facts.manifest.package == "com.cea.fixture.library"
+    assert not result.facts.assessable
+    assert any("JVM class files, which are not analysed" in r for r in result.facts.assessability)
+
+
+def test_folder_scan_finds_dex_and_aar_but_not_jar(tmp_path) -> None:
+    from auditor.inputs import collect_inputs
+
+    for name in ("a.dex", "b.aar", "c.jar", "d.aab"):
+        (tmp_path / name).write_bytes(b"x")
+    files, _missing = collect_inputs((tmp_path,))
+    assert sorted(p.rsplit("/", 1)[-1] for p in files) == ["a.dex", "b.aar", "d.aab"]
+
+
+def test_protobuf_manifest_garbage_is_a_corrupt_archive() -> None:
+    from auditor.errors import CorruptArchive
+    from auditor.extract.manifest_proto import proto_manifest_root
+
+    for data in (b"\xff\xff\xff", b"\x0a\x02\x1a\x00", b""):
+        with pytest.raises(CorruptArchive):
+            proto_manifest_root(data, "base/")

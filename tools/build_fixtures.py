@@ -31,6 +31,7 @@ import argparse
 import concurrent.futures
 import filecmp
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -43,6 +44,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree as ET
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures"
@@ -55,6 +57,7 @@ KEYSTORE = FIXTURES / "keys" / "fixture.p12"
 KEY_ALIAS = "fixture"
 KEY_PASSWORD = "android"  # a throwaway test key; never use it for anything real
 FRAMEWORK_RES = Path("/usr/share/android-framework-res/framework-res.apk")
+ANDROID_URI = "http://schemas.android.com/apk/res/android"
 REQUIRED_TOOLS = ("aapt", "smali", "zipalign", "apksigner")
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -562,7 +565,57 @@ def bundle_layouts(apks: dict[str, bytes]) -> dict[str, dict[str, bytes]]:
         },
         "bundle_universal.apks": {"toc.pb": toc_universal(), "universal.apk": apks["universal"]},
         "bundle_sai.apks": {"meta.sai_v1.json": sai_meta(), **flat},
+        "bundle_nometa.apks": flat,  # split APKs pulled from a phone and zipped: no toc.pb, no metadata
         "bundle.apkm": {"info.json": apkm_info(), **flat},
+    }
+
+
+def proto_xml(element: ET.Element) -> bytes:
+    """An aapt2 XmlElement (Resources.proto) for a parsed XML element: name, attributes, children."""
+    out = b""
+    tag = element.tag.split("}")[-1]
+    if element.tag == "manifest":
+        out += pb_field(1, pb_field(1, "android") + pb_field(2, ANDROID_URI))  # namespace_declaration
+    out += pb_field(3, tag)
+    for key, value in element.attrib.items():
+        uri, _, name = key[1:].partition("}") if key.startswith("{") else ("", "", key)
+        out += pb_field(4, (pb_field(1, uri) if uri else b"") + pb_field(2, name) + pb_field(3, value))
+    for child in element:
+        out += pb_field(5, pb_field(1, proto_xml(child)))
+    return out
+
+
+def proto_manifest(path: Path) -> bytes:
+    """The XmlNode bundletool stores for a module's AndroidManifest.xml."""
+    return pb_field(1, proto_xml(ET.parse(path).getroot()))
+
+
+def app_bundle(apks: dict[str, bytes]) -> dict[str, bytes]:
+    """An .aab of the bundle app: base and feature_sync modules, protobuf manifests, each module's dex."""
+    entries = {"BundleConfig.pb": pb_field(1, pb_field(2, "1.15.6"))}
+    for module, key in (("base", "base"), ("feature_sync", "feature_sync")):
+        entries[f"{module}/manifest/AndroidManifest.xml"] = proto_manifest(BUNDLE_SRC / key / "AndroidManifest.xml")
+        entries[f"{module}/dex/classes.dex"] = read_zip_bytes(apks[key])["classes.dex"]
+    return entries
+
+
+def read_zip_bytes(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {name: archive.read(name) for name in archive.namelist() if not name.endswith("/")}
+
+
+def code_only(apks: dict[str, bytes]) -> dict[str, dict[str, bytes] | bytes]:
+    """Code without an APK: the feature split's dex alone (it reads and uploads contacts), a jar of
+    it, and an .aar (text manifest, classes.jar)."""
+    dex = read_zip_bytes(apks["feature_sync"])["classes.dex"]
+    classes_jar = io.BytesIO()
+    with zipfile.ZipFile(classes_jar, "w") as jar:
+        jar.writestr(zip_info("META-INF/MANIFEST.MF", True), b"Manifest-Version: 1.0\r\n\r\n")
+    aar_manifest = (BUNDLE_SRC / "library" / "AndroidManifest.xml").read_bytes()
+    return {
+        "feature_sync.dex": dex,
+        "feature_sync.jar": {"classes.dex": dex},
+        "library.aar": {"AndroidManifest.xml": aar_manifest, "classes.jar": classes_jar.getvalue(), "R.txt": b""},
     }
 
 
@@ -573,6 +626,14 @@ def write_bundles(built: dict[str, Path], out_dir: Path) -> list[Path]:
     written = []
     for name, entries in bundle_layouts(apks).items():
         write_zip(out_dir / name, entries, compress=lambda entry: not entry.endswith(".apk"))
+        written.append(out_dir / name)
+    write_zip(out_dir / "bundle.aab", app_bundle(apks))
+    written.append(out_dir / "bundle.aab")
+    for name, content in code_only(apks).items():
+        if isinstance(content, bytes):
+            (out_dir / name).write_bytes(content)
+        else:
+            write_zip(out_dir / name, content)
         written.append(out_dir / name)
     return written
 
@@ -590,15 +651,8 @@ def pe32_stub() -> bytes:
     return bytes(data)
 
 
-def aab_entries() -> dict[str, bytes]:
-    """A stub Android App Bundle: proto manifest (aapt2 XmlNode) and BundleConfig.pb."""
-    package_attr = pb_field(4, pb_field(2, "package") + pb_field(3, "com.cea.fixture.aab"))
-    manifest = pb_field(1, pb_field(3, "manifest") + package_attr)
-    return {"base/manifest/AndroidManifest.xml": manifest, "BundleConfig.pb": pb_field(1, pb_field(2, "1.15.6"))}
-
-
 def write_bad(out_dir: Path, benign_apk: Path) -> list[Path]:
-    """Inputs that are not (valid) APKs: text, a PE file, an empty zip, a dex-only zip, an .aab."""
+    """Inputs that are not (valid) APKs: text, a PE file, an empty zip, a dex-only zip named .apk."""
     out_dir.mkdir(parents=True, exist_ok=True)
     files = {
         "not_a_zip.apk": b"This is a plain text file with an .apk name, not a zip archive.\n",
@@ -608,7 +662,6 @@ def write_bad(out_dir: Path, benign_apk: Path) -> list[Path]:
     for name, data in files.items():
         (out_dir / name).write_bytes(data)
     write_zip(out_dir / "dex_only.apk", {"classes.dex": read_zip(benign_apk)["classes.dex"]})
-    write_zip(out_dir / "app.aab", aab_entries())
     return sorted(out_dir.iterdir())
 
 

@@ -67,7 +67,7 @@ def scan(ctx: click.Context, paths: tuple[Path, ...], from_list: TextIO | None, 
          executor_kind: str, scheduler: str | None, read_bytes: bool, limits: Limits,
          no_cache: bool, fresh: bool, debug: bool,
          verbose_here: int, quiet_here: bool) -> None:
-    """Audit APK files, split bundles (.xapk .apks .apkm) and folders of them."""
+    """Audit APK files, split bundles (.xapk .apks .apkm), App Bundles (.aab), code alone (.dex .jar .aar) and folders of them."""
     ctx.obj["verbose"] += verbose_here
     ctx.obj["quiet"] = ctx.obj["quiet"] or quiet_here
     set_verbosity(ctx.obj["verbose"], ctx.obj["quiet"])

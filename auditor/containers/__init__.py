@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from auditor.containers.layouts import LAYOUTS, BundleLayout
+from auditor.containers import aab, library
+from auditor.containers.layouts import LAYOUTS, SPLIT_APKS, BundleLayout
 from auditor.containers.sniff import describe_non_zip
 from auditor.containers.zipsafe import ZipArchive
 from auditor.errors import LimitExceeded, NotAnAndroidPackage
@@ -24,11 +25,15 @@ class ApkPiece:
 
     A plain APK is deliberately not named after its file: a result must depend on the bytes
     alone, so that the result cache can serve it for a copy under any name (the report names the
-    input anyway)."""
+    input anyway). `manifest` says how its AndroidManifest.xml is stored: "binary" (an APK),
+    "proto" (an App Bundle module), "text" (an .aar) or "none" (a bare .dex or a zip of dex
+    files such as a .jar: code without a manifest).
+    """
 
     name: str
     data: bytes
     archive: ZipArchive
+    manifest: str = "binary"
 
 
 @dataclass(frozen=True)
@@ -40,18 +45,41 @@ class OpenedInput:
     outer: ZipArchive
 
 
+CODE_ONLY = ("dex", "jar", "aar")
+"""Containers of code without an app manifest (a library's manifest names no app)."""
+
+
 def open_input(data: bytes, limits: Limits) -> OpenedInput:
     """Identify the container of `data` and open every APK in it (from its bytes, never its name)."""
     if len(data) < 22 or b"PK\x05\x06" not in data[-65557:]:
+        if data.startswith(library.DEX_MAGIC):  # a bare dex; a dex with a zip behind it (Janus) is read as the APK
+            wrapped = library.dex_as_zip(data)
+            archive = ZipArchive.from_bytes(wrapped, limits)
+            return OpenedInput("dex", (ApkPiece("", wrapped, archive, manifest="none"),), archive)
         raise NotAnAndroidPackage(f"not an Android package ({describe_non_zip(data)})")
     archive = ZipArchive.from_bytes(data, limits)
     names = archive.names()
     if MANIFEST in names:
-        return OpenedInput("apk", (ApkPiece("", data, archive),), archive)
+        aar = any(m in names for m in library.AAR_MARKERS) and library.is_text_manifest(archive.head(MANIFEST, 64))
+        kind = "aar" if aar else "apk"
+        return OpenedInput(kind, (ApkPiece("", data, archive, manifest="text" if kind == "aar" else "binary"),), archive)
+    if aab.is_bundle(names):
+        return OpenedInput("aab", _open_app_bundle(data, archive), archive)
     layout = next((layout for layout in LAYOUTS if layout.matches(names)), None)
+    if layout is None and SPLIT_APKS.apk_entries(names):
+        layout = SPLIT_APKS  # split APKs pulled from a phone and zipped, with no metadata file
+    if layout is None and library.has_dex(names):
+        return OpenedInput("jar", (ApkPiece("", data, archive, manifest="none"),), archive)
     if layout is None:
         raise NotAnAndroidPackage(f"not an Android package ({_describe_zip(names)})")
     return OpenedInput(layout.container, _open_bundle(archive, layout, limits, depth=1), archive)
+
+
+def _open_app_bundle(data: bytes, archive: ZipArchive) -> tuple[ApkPiece, ...]:
+    found = aab.modules(archive.names())
+    if not found:
+        raise NotAnAndroidPackage("an Android App Bundle (.aab) without any module manifest")
+    return tuple(ApkPiece(f"{module}/", data, aab.module_archive(archive, module), manifest="proto") for module in found)
 
 
 def _open_bundle(archive: ZipArchive, layout: BundleLayout, limits: Limits, depth: int) -> tuple[ApkPiece, ...]:
@@ -77,8 +105,6 @@ def _open_bundle(archive: ZipArchive, layout: BundleLayout, limits: Limits, dept
 def _describe_zip(names: list[str]) -> str:
     if not names:
         return "an empty zip archive"
-    if "base/manifest/AndroidManifest.xml" in names or "BundleConfig.pb" in names:
-        return "an Android App Bundle (.aab): a publishing format, not an installable APK"
-    if any(n.endswith(".dex") for n in names):
-        return "a zip holding dex code but no AndroidManifest.xml"
+    if library.has_classes(names):
+        return "a Java archive of JVM class files: only dex code is analysed (convert it with d8 first)"
     return f"a zip archive of {len(names)} entries without AndroidManifest.xml"

@@ -42,3 +42,7 @@ LAYOUTS: tuple[BundleLayout, ...] = (
     # APKMirror: info.json plus APKs at the root (unencrypted only).
     BundleLayout("apkm", ("info.json",), ("",), ("base.apk",)),
 )
+
+SPLIT_APKS = BundleLayout("apks", (), ("", "splits"), ("base.apk", "base-master.apk"))
+"""A zip of split APKs without any metadata file (pulled from a phone with adb and zipped); the
+base is the piece whose manifest has no split name, whatever its file is called."""

@@ -678,6 +678,12 @@ class ZipArchive:
     def has(self, name: str) -> bool:
         return name in self._slots
 
+    def renamed(self, names: dict[str, str], label: str) -> ZipArchive:
+        """Some entries under other names (new -> old), sharing this archive's bytes and unpack
+        budget: an App Bundle module seen as an APK without copying anything."""
+        slots = {new: self._slots[old] for new, old in names.items() if old in self._slots}
+        return ZipArchive(self._view, self._limits, label, slots, [], self.budget)
+
     def read(self, name: str, *, max_bytes: int | None = None, limit_name: str = "max_bytes") -> bytes:
         """The entry's content as Android would read it, within every limit.
 
