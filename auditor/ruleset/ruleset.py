@@ -298,6 +298,8 @@ def from_data(data: dict[str, Any]) -> RuleSet:
                                         "signals": [_build(LendingSignal, e) for e in data["lending"]["signals"]]}),
         headlines=tuple(data["headlines"]),
         flag_channels=dict(data["flag_channels"]),
+        runtimes=tuple(_build(RuntimeEntry, e) for e in data["runtimes"]),
+        runtime_apis=tuple(_build(RuntimeApiEntry, e) for e in data["runtime_apis"]),
     )
     if not all(isinstance(r.id, str) and isinstance(r.when, dict) for r in ruleset.rules):
         raise ValueError("a cached rule is malformed")
