@@ -246,3 +246,20 @@ def test_protobuf_manifest_garbage_is_a_corrupt_archive() -> None:
     for data in (b"\xff\xff\xff", b"\x0a\x02\x1a\x00", b""):
         with pytest.raises(CorruptArchive):
             proto_manifest_root(data, "base/")
+
+
+def test_runtimes_in_markdown_csv_and_sarif(audit, rules: RuleSet) -> None:
+    import csv
+    import io
+
+    from auditor.formats import csv as csv_format
+    from auditor.formats import markdown as markdown_format
+    from auditor.formats import sarif as sarif_format
+
+    report = Report("0", "sha256:x", rules.infos(), (audit("apk/rn_hermes.apk"),))
+    assert r"Built with React Native \(assets/index.android.bundle\): Hermes bytecode v" in \
+        markdown_format.render(report, RenderOptions())
+    (row,) = list(csv.DictReader(io.StringIO(csv_format.render(report, RenderOptions()))))
+    assert row["runtimes"] == "React Native"
+    results = json.loads(sarif_format.render(report, RenderOptions()))["runs"][0]["results"]
+    assert results and all(x["properties"]["runtimes"] == ["React Native"] for x in results)

@@ -24,7 +24,7 @@ COLUMNS: tuple[str, ...] = (
     *PLAIN_COLUMNS,
     *(f"{c}_level" for c in CHANNELS),
     *(f"{c}_undeclared" for c in CHANNELS),
-    "app_kind", "headline", "score", "band", "assessable", "sdks", "policies", "findings",
+    "app_kind", "headline", "score", "band", "assessable", "sdks", "policies", "findings", "runtimes",
 )
 
 
@@ -47,7 +47,8 @@ def row(r: AppResult) -> list[str]:
                app["score"], app["band"], app["assessable"],
                ";".join(s["name"] for s in app["sdks"]),
                ";".join(f"{p['policy']}:{p['verdict']}" for p in app["policies"]),
-               ";".join(f["rule_id"] for f in app["findings"])]
+               ";".join(f["rule_id"] for f in app["findings"]),
+               ";".join(rt["name"] for rt in app["runtimes"])]
     return [neutralise(visible(_cell(v))) for v in values]
 
 

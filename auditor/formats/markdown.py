@@ -14,7 +14,7 @@ from html import escape
 
 from auditor.formats import RenderOptions, story
 from auditor.formats.safe import terminal_safe
-from auditor.formats.table import policy_summary, readers_sentences
+from auditor.formats.table import policy_summary, readers_sentences, runtime_sentences
 from auditor.formats.trace import trace_lines
 from auditor.i18n import name, text
 from auditor.model import CHANNELS, AppResult, Evidence, Finding, PolicyVerdict, Report
@@ -119,8 +119,10 @@ def _app(r: AppResult, lang: str) -> list[str]:
         return [title, "", f"**{text('report.error', lang)}** ({md_code(r.input)}): {md_text(story.error_text(r, lang))}", ""]
     readers = [md_text(s) for s in readers_sentences(r, lang)] or [text("report.readers_none", lang)]
     findings = [line for f in r.findings for line in _finding(f, lang)] or [text("report.no_findings", lang)]
+    runtimes = [f"- {md_text(s)}" for s in runtime_sentences(r, lang)]
     lines = [title, "", *_verdict(r, lang),
              f"### {text('report.why', lang)}", "", *(f"- {md_text(x)}" for x in story.why_lines(r, lang)), "",
+             *([f"### {text('report.runtimes', lang)}", "", *runtimes, ""] if runtimes else []),
              f"### {text('report.reads', lang)}", "", *_reads(r, lang), "",
              f"### {text('report.readers', lang)}", "", *(f"- {s}" for s in readers), "",
              f"### {text('report.findings', lang)}", "", *findings]

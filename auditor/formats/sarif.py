@@ -136,6 +136,7 @@ def _result(r: AppResult, rule_id: str, level: str, message: str, evidence: tupl
         "locations": _locations(r, evidence),
         "partialFingerprints": {"primaryLocationLineHash": fingerprint(m.package, rule_id, evidence)},
         "properties": {"package": m.package, "versionCode": m.version_code, "sha256": r.sha256, **properties,
+                       "runtimes": [rt.name for rt in r.facts.runtime.runtimes],
                        "evidence": [evidence_dict(e) for e in evidence]},
     }
 
