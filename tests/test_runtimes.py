@@ -215,11 +215,17 @@ def test_split_apks_zipped_without_metadata(audit) -> None:
 
 @pytest.mark.parametrize(("fixture", "container"), [("bundles/feature_sync.dex", "dex"), ("bundles/feature_sync.jar", "jar")])
 def test_code_without_a_manifest(audit, fixture: str, container: str) -> None:
+    """Recognised by content alone (a result depends on the bytes, never on the file name)."""
     result = audit(fixture)
     assert (result.status, result.container) == ("ok", container)
     assert result.facts.manifest.package == "" and not result.facts.manifest.permissions
     assert result.facts.channels["contacts"].level == "upload"
     assert not result.facts.channels["contacts"].undeclared_access  # permissions are unknown, not missing
+
+
+def test_a_zip_of_dex_named_apk_is_code_without_a_manifest(audit) -> None:
+    result = audit("bad/dex_only.apk")
+    assert (result.status, result.container, result.facts.manifest.package) == ("ok", "jar", "")
 
 
 def test_android_library_manifest_is_read_and_jvm_code_said_not_analysed(audit) -> None:
