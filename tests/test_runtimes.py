@@ -154,7 +154,7 @@ def test_xamarin_assemblies_lz4_and_blob(audit, fixture: str) -> None:
     result = audit(fixture)
     (runtime,) = result.facts.runtime.runtimes
     assert runtime.name.startswith("Xamarin")
-    assert runtime.analysis.startswith("3 .NET assemblies read (1 the app's own)")
+    assert runtime.analysis.startswith("1 of the app's own .NET assemblies read (framework and library assemblies skipped)")
     assert result.facts.channels["contacts"].level == "code"
     (api,) = _evidence(result, "contacts", "api")
     assert api.value.startswith("Xamarin.Essentials.Contacts::GetAllAsync") and api.location == "LoanApp"
@@ -177,6 +177,14 @@ def test_unlisted_packer_is_not_assessable_with_each_reason(audit) -> None:
 @pytest.mark.parametrize("fixture", ["apk/benign.apk", "apk/contacts_upload.apk", "apk/multidex.apk", "apk/hidden_dex.apk"])
 def test_ordinary_apps_show_no_unlisted_packer(audit, fixture: str) -> None:
     assert not [e for e in audit(fixture).facts.code.hiding if e.value.startswith("unlisted packer")]
+
+
+def test_store_names_come_from_assemblies_manifest() -> None:
+    from auditor.runtimes import dotnet
+
+    text = b"Hash 32     Hash 64             Blob ID  Blob idx  Name\n0x1  0x2  000  0000  LoanApp\n0x3  0x4  000  0001  Mono.Android\n"
+    assert dotnet.store_names(text) == ["LoanApp", "Mono.Android"]
+    assert dotnet.is_library("assemblies/Mono.Android.dll") and not dotnet.is_library("LoanApp")
 
 
 def test_corrupt_runtime_files_never_raise(rules: RuleSet) -> None:

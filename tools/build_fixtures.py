@@ -386,6 +386,13 @@ def assembly_store(assemblies: list[bytes]) -> bytes:
     return struct.pack("<4sIIII", b"XABA", 1, len(assemblies), len(assemblies), 0) + descriptors + b"".join(assemblies)
 
 
+def store_manifest(names: list[str]) -> str:
+    """assemblies.manifest as .NET for Android writes it beside the store: a header line, then per
+    assembly its hashes, blob id, index in the store and name (the hashes here are placeholders)."""
+    rows = [f"0x{i:08x}  0x{i:016x}  000      {i:04d}      {Path(n).stem}" for i, n in enumerate(names)]
+    return "\n".join(["Hash 32     Hash 64             Blob ID  Blob idx  Name", *rows]) + "\n"
+
+
 def dotnet_inputs(src: Path, store: bool) -> list[Path]:
     """The stub libraries and the app assembly compiled with mcs (from xamarin_contacts/runtime_src,
     which both .NET fixtures share); XALZ files, or one assemblies.blob."""
@@ -404,7 +411,8 @@ def dotnet_inputs(src: Path, store: bool) -> list[Path]:
     target.mkdir(parents=True)
     if store:
         (target / "assemblies.blob").write_bytes(assembly_store([xalz(data, i) for i, data in enumerate(built)]))
-        return [target / "assemblies.blob"]
+        (target / "assemblies.manifest").write_text(store_manifest(names))
+        return [target / "assemblies.blob", target / "assemblies.manifest"]
     for index, (name, data) in enumerate(zip(names, built, strict=True)):
         (target / name).write_bytes(xalz(data, index))
     return [target / n for n in names]

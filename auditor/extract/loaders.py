@@ -28,8 +28,11 @@ from auditor.model import CodeFacts, Evidence, ManifestFacts
 LOADER_CLASSES = ("dalvik.system.DexClassLoader", "dalvik.system.InMemoryDexClassLoader", "dalvik.system.PathClassLoader",
                   "dalvik.system.BaseDexClassLoader", "dalvik.system.DelegateLastClassLoader", "dalvik.system.DexFile")
 """Classes that load dex code (https://developer.android.com/reference/dalvik/system/package-summary)."""
-FRAGMENT_NEEDLES = (b"ClassLoader", b"dalvik", b"Dex", b"Loader")
-MIN_FRAGMENT = 4
+FRAGMENT_NEEDLES = (b"dalvik", b"Loader")
+"""Byte searches for loader-name pieces (each costs a pass over the dex: keep them few)."""
+FRAGMENT_WORDS = ("Dex", "DexClass", "Class", "DexClassLoader", "PathClassLoader", "InMemoryDexClassLoader", "DexFile")
+"""Pieces without those needles, looked up whole (a binary search each)."""
+MIN_FRAGMENT = 3
 PLATFORM_PACKAGES = ("android.", "java.", "javax.", "dalvik.", "com.android.internal.")
 """Component classes the platform itself provides (android.app.NativeActivity...): never in an app's dex."""
 NATIVE_START = ("attachBaseContext", "onCreate")
@@ -99,10 +102,13 @@ def _reflective_loaders(scan: CodeScan) -> Iterator[Evidence]:
 
 def _unit_loaders(index: int, unit: DexUnit, scan: CodeScan) -> Iterator[Evidence]:
     dex = unit.dex
-    candidates = {idx: dex.string(idx) for needle in FRAGMENT_NEEDLES for idx in dex.find_string_ids(needle)}
-    pieces = _fragments(candidates)
     class_type, for_name = dex.find_type("Ljava/lang/Class;"), dex.find_string("forName")
-    if not pieces or class_type is None or for_name is None:
+    if class_type is None or for_name is None:
+        return
+    candidates = {idx: dex.string(idx) for needle in FRAGMENT_NEEDLES for idx in dex.find_string_ids(needle)}
+    candidates.update((idx, word) for word in FRAGMENT_WORDS if (idx := dex.find_string(word)) is not None)
+    pieces = _fragments(candidates)
+    if not pieces:
         return
     reflective = set(dex.method_ids_named(class_type, for_name))
     strings, calls = dex.find_sites_many([(bytes([CONST_STRING, CONST_STRING_JUMBO]), set(pieces)), (INVOKE_OPS, reflective)])

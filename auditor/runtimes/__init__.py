@@ -215,15 +215,17 @@ class RuntimeScan:
         limit = self.files.limits.max_dex_bytes
         refs: list[dotnet.References] = []
         unreadable: list[str] = []
+        manifest = self.files.read("assemblies/assemblies.manifest") if "assemblies/assemblies.manifest" in names else None
+        store_names = dotnet.store_names(manifest) if manifest else None
         for name in names:
-            if not name.startswith("assemblies/") or not name.endswith((".dll", ".blob")):
+            if not name.startswith("assemblies/") or not name.endswith((".dll", ".blob")) or dotnet.is_library(name):
                 continue
             data = self.files.read(name)
             if data is None:
                 unreadable.append(name)
                 continue
             try:
-                assemblies = (list(dotnet.store_assemblies(name, data, limit)) if name.endswith(".blob")
+                assemblies = (list(dotnet.store_assemblies(name, data, limit, store_names)) if name.endswith(".blob")
                               else [dotnet.Assembly(name, dotnet.decompress(data, limit))])
             except dotnet.AssemblyError:
                 unreadable.append(name)
