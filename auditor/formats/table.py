@@ -20,7 +20,7 @@ from wcwidth import wcswidth
 from auditor.formats import RenderOptions, story
 from auditor.formats.safe import terminal_safe
 from auditor.formats.trace import trace_lines
-from auditor.i18n import name, text
+from auditor.i18n import localize, name, text
 from auditor.model import CHANNELS, AppResult, Report
 
 MAX_EVIDENCE_SHOWN = 4
@@ -112,7 +112,8 @@ def runtime_sentences(r: AppResult, lang: str) -> list[str]:
     """'Built with React Native (assets/index.android.bundle): Hermes bytecode v96: ...' for each runtime."""
     if r.facts is None:
         return []
-    return [text("runtime.line", lang, name=rt.name, evidence=", ".join(rt.evidence), analysis=rt.analysis)
+    return [text("runtime.line", lang, name=rt.name, evidence=", ".join(rt.evidence),
+                 analysis="; ".join(localize(part, lang) for part in rt.analysis.split("; ")))
             for rt in r.facts.runtime.runtimes]
 
 

@@ -158,7 +158,7 @@ def analyse(assemblies: list[References], unreadable: list[str], apis: tuple[Run
                 out.append(ChannelEvidence(entry.channel, Evidence(
                     "sink_nearby", f"{entry.channel} read and {sinks[0]} in assembly {refs.assembly}", refs.assembly,
                     origin=Origin("app"), dex=refs.assembly,
-                    detail="upload candidate, not proven: the assembly refers to both; IL method bodies are not followed")))
+                    detail="upload candidate, not proven: the assembly refers to both, and IL method bodies are not followed")))
     summary = (f"{len(own)} of the app's own .NET assemblies read (framework and library assemblies skipped), "
                "type and member references only; IL method bodies are not followed")
     if unreadable:

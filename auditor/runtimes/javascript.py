@@ -164,7 +164,7 @@ class ScriptAnalysis:
             kind = "picker" if read.entry.role == "picker" else "api"
             out.append(ChannelEvidence(read.entry.channel, Evidence(
                 kind, f"{read.callee}() ({read.entry.plugin})", where, origin=Origin("app"), dex=self.script.name,
-                detail="JavaScript")))
+                detail="JavaScript plugin call")))
             if read.entry.role == "source":
                 out += self._sinks_for(read, sinks)
         return ScriptResult(out, called)
@@ -181,8 +181,9 @@ class ScriptAnalysis:
         for sink in in_scope[:MAX_EVIDENCE]:
             endpoint = self.endpoint(sink)
             endpoints = (endpoint,) if endpoint else ()
-            steps = (FlowStep(self.where(read.node), read.node.start_point[0] + 1, f"read by {read.callee}()"),
-                     FlowStep(self.where(sink.node), sink.node.start_point[0] + 1, f"sent by {sink.callee}()"))
+            # offset: the call's byte offset in the script (the method names file and line)
+            steps = (FlowStep(self.where(read.node), read.node.start_byte, f"read by {read.callee}()"),
+                     FlowStep(self.where(sink.node), sink.node.start_byte, f"sent by {sink.callee}()"))
             if _uses(sink.node, tainted):
                 out.append(ChannelEvidence(channel, Evidence(
                     "flow", f"{channel} -> network: {sink.callee}()", self.where(read.node), origin=Origin("app"),
