@@ -10,11 +10,10 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from auditor.extract.manifest_proto import proto_manifest_root
-
 from auditor.containers import ApkPiece
 from auditor.errors import CorruptArchive
 from auditor.extract.manifest import PERMISSION_TAGS, PieceManifest, class_name
+from auditor.extract.manifest_proto import proto_manifest_root
 from auditor.model import Component, PermissionUse
 from auditor.ruleset.ruleset import RuleSet
 
