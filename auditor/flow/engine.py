@@ -571,7 +571,7 @@ class FlowEngine:
     def feature(self, node: Node, name: str) -> None:
         self.features[self.program.signature(node)].add(name)
 
-    def taken(self, channel: str, node: Node, pc: int | None, names: tuple[str, ...]) -> None:
+    def taken(self, channel: str, node: Node, names: tuple[str, ...]) -> None:
         table = self.result.taken.setdefault(channel, {})
         for name in names:
             table.setdefault(name, node)

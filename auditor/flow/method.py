@@ -12,6 +12,7 @@ all the time in Dalvik code, so a flow-insensitive view would mix them), with:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from auditor.dex.insns import RETURNS, SWITCHES, Instruction, MethodBody
@@ -149,6 +150,11 @@ class MethodAnalysis:
     def labels(state: State, reg: int) -> LabelSet:
         return state.get(reg, NO_VAL)[0]
 
+    @staticmethod
+    def carried(state: State, regs: Iterable[int]) -> LabelSet:
+        """Everything the registers carry together."""
+        return frozenset().union(*(state.get(reg, NO_VAL)[0] for reg in regs))
+
     def taint_object(self, state: State, reg: int, added: LabelSet, pc: int) -> None:
         """Add labels to the object in `reg` and to every register, field or parameter holding it."""
         if not added:
@@ -221,7 +227,7 @@ class MethodAnalysis:
         elif op == 0x23:
             state[regs[0]] = (EMPTY, dex.type_name(insn.index), (), ("new", insn.pc))
         elif op in (0x24, 0x25):
-            state[RESULT] = (frozenset().union(*(self.labels(state, r) for r in regs)), None, None, None)
+            state[RESULT] = (self.carried(state, regs), None, None, None)
         elif op in AGETS:
             state[regs[0]] = (self.labels(state, regs[1]), None, None, None)
         elif op in APUTS:
@@ -233,7 +239,7 @@ class MethodAnalysis:
         elif op in BINOPS_2ADDR:
             state[regs[0]] = (self.labels(state, regs[0]) | self.labels(state, regs[1]), None, None, None)
         elif op >= 0xFA:
-            state[RESULT] = (frozenset().union(*(self.labels(state, r) for r in regs)), None, None, None)
+            state[RESULT] = (self.carried(state, regs), None, None, None)
 
     def array_put(self, state: State, insn: Instruction) -> None:
         value, array = insn.regs[0], insn.regs[1]
@@ -304,9 +310,9 @@ class MethodAnalysis:
     def default_call(self, state: State, insn: Instruction, info: InvokeInfo, positions: dict[int, int]) -> LabelSet:
         """A library method the catalog does not name: its inputs flow into its result (and into
         the new object, for a constructor)."""
-        carried = frozenset().union(*(self.labels(state, r) for r in positions.values()))
+        carried = self.carried(state, positions.values())
         if info.name == "<init>" and 0 in positions:
-            args = frozenset().union(*(self.labels(state, r) for p, r in positions.items() if p))
+            args = self.carried(state, (r for p, r in positions.items() if p))
             self.taint_object(state, positions[0], args, insn.pc)
         if info.app_without_code and data_labels(carried):
             self.engine.lost(self.node, insn.pc, f"data passed to {info.label}, which has no code in the app (native or abstract)", carried)
@@ -381,7 +387,7 @@ class MethodAnalysis:
         result: LabelSet = EMPTY
 
         def at(position: str) -> LabelSet:
-            return frozenset().union(*(self.labels(state, reg) for reg in self.regs_at(position, positions)))
+            return self.carried(state, self.regs_at(position, positions))
 
         if spec.alias:
             self.alias(state, positions, spec.alias)
@@ -413,9 +419,9 @@ class MethodAnalysis:
             result |= self.callbacks(state, insn, info, positions)
         if spec.sink:
             self.library_sink(state, spec.sink, info, positions, pc)
-        if spec.lost and data_labels(frozenset().union(*(self.labels(state, r) for r in positions.values()))):
-            self.engine.lost(self.node, pc, f"data passed to {info.label} ({spec.lost}): not followed further",
-                             frozenset().union(*(self.labels(state, r) for r in positions.values())))
+        passed = self.carried(state, positions.values())
+        if spec.lost and data_labels(passed):
+            self.engine.lost(self.node, pc, f"data passed to {info.label} ({spec.lost}): not followed further", passed)
         return result
 
     def alias(self, state: State, positions: dict[int, int], position: str) -> None:
@@ -462,7 +468,7 @@ class MethodAnalysis:
             names = state.get(regs[0], NO_VAL)[2] if regs else None
             if isinstance(names, tuple):
                 for label in rows:
-                    self.engine.taken(str(label[1]), self.node, pc, names)
+                    self.engine.taken(str(label[1]), self.node, names)
         if reads["to"] == "return":
             return rows
         for reg in self.regs_at(reads["to"], positions):
@@ -474,7 +480,7 @@ class MethodAnalysis:
         name = state.get(regs[0], NO_VAL)[2] if regs else None
         if isinstance(name, str):
             for label in data_labels(cursor):
-                self.engine.taken(label[1], self.node, None, (name,))
+                self.engine.taken(label[1], self.node, (name,))
 
     def store(self, state: State, store: dict[str, str], positions: dict[int, int], value: LabelSet, pc: int) -> None:
         key = self.const_at(state, store.get("key"), positions) or "*"
@@ -494,7 +500,7 @@ class MethodAnalysis:
             given: dict[int, LabelSet] = {0: target_val[0]}
             for n, src in enumerate(cb.args, start=1):
                 given[n] = temps.get(src, EMPTY) if src.startswith("$") else \
-                    frozenset().union(*(self.labels(state, r) for r in self.regs_at(src, positions)))
+                    self.carried(state, self.regs_at(src, positions))
             produced: LabelSet = EMPTY
             for target in targets:
                 produced |= self.call(state, insn.pc, target, {}, self.engine.program.signature(target).split("(")[0], given)
@@ -506,15 +512,15 @@ class MethodAnalysis:
 
     def library_sink(self, state: State, sink: dict[str, Any], info: InvokeInfo, positions: dict[int, int], pc: int) -> None:
         sent_positions = sink.get("args", ["args"])
-        carried = frozenset().union(*(self.labels(state, r) for p in sent_positions for r in self.regs_at(p, positions)))
+        carried = self.carried(state, (r for p in sent_positions for r in self.regs_at(p, positions)))
         if not carried:
             return
         kinds = [sink["kind"]]
-        receiver = frozenset().union(*(self.labels(state, r) for r in self.regs_at("receiver", positions)))
+        receiver = self.carried(state, self.regs_at("receiver", positions))
         if sink["kind"] == "marked":
             kinds = marks_in(receiver)
         address_regs = [r for p in sink.get("address", sent_positions) for r in self.regs_at(p, positions)]
-        address = frozenset().union(*(self.labels(state, r) for r in address_regs))
+        address = self.carried(state, address_regs)
         for kind in kinds:
             hit = SinkHit(kind, info.label, frozenset(endpoints_in(address)), frozenset(params_in(address)),
                           (FlowStep(self.signature, pc, f"sends it with {info.label} ({kind})"),))
@@ -522,7 +528,7 @@ class MethodAnalysis:
 
     def retrofit_call(self, state: State, insn: Instruction, info: InvokeInfo, positions: dict[int, int]) -> None:
         """A call of a Retrofit interface method: every argument becomes part of the HTTP request."""
-        carried = frozenset().union(*(self.labels(state, r) for p, r in positions.items() if p))
+        carried = self.carried(state, (r for p, r in positions.items() if p))
         receiver = self.labels(state, positions[0]) if 0 in positions else EMPTY
         method, path = info.retrofit or ("", "")
         bases = endpoints_in(receiver) or [""]
