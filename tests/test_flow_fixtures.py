@@ -91,12 +91,9 @@ POSITIVE = {
                            "https://api.lifecycle.example.invalid/v1/calls"),
 }
 
-ENGINE_GAPS = {
+ENGINE_GAPS: dict[tuple[str, str], str] = {
     # (test, fixture): what the engine does not do yet. Strict: a fixed gap fails the run until its line
     # here is removed, so the expectation above is never weakened.
-    ("flow", "flow_volley"): "the flow is found (getBody's result is sent) but without its endpoint: the URL "
-                             "passed to the request's constructor stays on the request object",
-    ("endpoint", "flow_volley"): "as above: the request's URL is not traced to the library's send",
 }
 
 

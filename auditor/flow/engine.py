@@ -108,6 +108,13 @@ def parse_proto(proto: str) -> tuple[list[str], str]:
     return params, returns
 
 
+def position_index(position: str) -> int | None:
+    """The parameter index a catalog position names: 0 for `receiver`, k for `argk`, else None."""
+    if position == "receiver":
+        return 0
+    return int(position[3:]) if position.startswith("arg") and position[3:].isdigit() else None
+
+
 @dataclass
 class InvokeInfo:
     """What one invoked method id means to the engine, computed once per dex and id."""
@@ -140,10 +147,10 @@ class InvokeInfo:
         return out
 
     def param_type(self, position: str) -> str | None:
-        if position.startswith("arg") and position[3:].isdigit():
-            k = int(position[3:])
-            return self.params[k - 1] if 0 < k <= len(self.params) else None
-        return self.cls if position == "receiver" else None
+        k = position_index(position)
+        if k == 0:
+            return self.cls
+        return self.params[k - 1] if k is not None and 0 < k <= len(self.params) else None
 
 
 class FlowEngine:
@@ -347,14 +354,18 @@ class FlowEngine:
         return InvokeInfo(cls, name, params, returns, spec, targets, retrofit, app_without_code)
 
     def sent_return(self, node: Node) -> SinkHit | None:
-        """When a library sends what this app method returns (a Volley request's getBody), the sink."""
+        """When a library sends what this app method returns (a Volley request's getBody), the sink.
+        Its destination is the object's own (`address: [receiver]`: the URL the request was built
+        with), which only a caller holding the object knows: the flow's address positions say so,
+        and whoever calls the method with a known object (the library's send, as a callback) fills it in."""
         signature = self.program.signature(node)
         name = signature.split("->", 1)[1].split("(", 1)[0]
         entry = self.library.sent_return(name, self.program.ancestors(self.program.class_of(node)))
         if entry is None or entry.sink is None:
             return None
         kind = entry.sink["kind"]
-        return SinkHit(kind, signature, frozenset(), frozenset(),
+        address = frozenset(i for i in map(position_index, entry.sink.get("address", ())) if i is not None)
+        return SinkHit(kind, signature, frozenset(), address,
                        (FlowStep(signature, 0, f"returns it to the library, which sends it ({kind})"),))
 
     def is_library_class(self, cls: str) -> bool:

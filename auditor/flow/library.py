@@ -43,7 +43,7 @@ class Library:
     def sent_return(self, name: str, lineage: Iterable[str]) -> FlowEntry | None:
         """An entry saying that the library sends what this app method returns (Volley's getParams)."""
         lineage = set(lineage)
-        for entry in self.overrides:
+        for entry in reversed(self.overrides):  # a later folder (--rules) overrides the built-in entry
             assert entry.overrides is not None
             if name in entry.overrides["methods"] and not lineage.isdisjoint(entry.overrides["base"]):
                 return entry
