@@ -93,6 +93,55 @@ def test_retrofit_endpoint_joins_base_url_and_annotation_path() -> None:
     assert any(e.endswith("/v1/contacts") and e.startswith("https://") for e in flow["endpoints"])
 
 
+JOB_PAYLOAD = """  - id: research.job_payload
+    overrides: {base: ["Lcom/example/sync/Job;"], methods: [payload]}
+    sink: {kind: network, address: [receiver]}
+    source: "https://example.invalid/sync-library/Job#payload"
+"""
+JOB_SUBMIT = """  - id: research.job_submit
+    methods: ["Lcom/example/sync/Dispatcher;->submit"]
+    calls: [{target: arg1, method: payload, args: []}]
+    flows: []
+    source: "https://example.invalid/sync-library/Dispatcher#submit"
+"""
+CUSTOM_URL = "https://api.customrequest.example.invalid/v1/contacts"
+
+
+def _custom_request_contacts(tmp_path: Path, entries: str) -> dict:
+    (tmp_path / "catalog").mkdir()
+    (tmp_path / "catalog" / "flows.yaml").write_text("catalog: flows\nentries:\n" + entries, encoding="utf-8")
+    result = CliRunner().invoke(main, ["scan", "--no-cache", "--rules", str(tmp_path), "-f", "json",
+                                       str(APK / "flow_custom_request.apk")])
+    return json.loads(result.stdout)["apps"][0]["channels"]["contacts"]
+
+
+def test_a_request_object_carries_its_url_to_a_send_the_library_makes(tmp_path: Path) -> None:
+    """The mechanism behind Volley's getBody, for a library the built-in catalog does not know: a job
+    built with a URL (a library constructor: its arguments flow into the object) is handed through a
+    helper to a dispatcher that calls the job's payload() back and sends the result to the job's URL.
+    Declared as data (an override sink with `address: [receiver]`, a `calls` entry on the send), the
+    flow gets the URL, which only the helper's caller knows."""
+    contacts = _custom_request_contacts(tmp_path, JOB_PAYLOAD + JOB_SUBMIT)
+    assert contacts["level"] == "upload"
+    flow = contacts["flows"][0]
+    assert flow["endpoints"] == [CUSTOM_URL]
+    assert any("UploadJob;->payload(" in m for m in flow["path"])
+    assert [e["value"] for e in contacts["endpoints"]] == [CUSTOM_URL]
+
+
+def test_without_the_call_back_the_send_is_found_but_not_its_destination(tmp_path: Path) -> None:
+    """The URL comes from the declared call back, not from anything the engine knows about the app."""
+    contacts = _custom_request_contacts(tmp_path, JOB_PAYLOAD)
+    assert contacts["level"] == "upload"
+    assert contacts["flows"] and not any(f.get("endpoints") for f in contacts["flows"])
+    assert not contacts.get("endpoints")
+
+
+def test_without_the_catalog_entries_the_payload_is_not_a_send() -> None:
+    result = CliRunner().invoke(main, ["scan", "--no-cache", "-f", "json", str(APK / "flow_custom_request.apk")])
+    contacts = json.loads(result.stdout)["apps"][0]["channels"]["contacts"]
+    assert contacts["level"] == "code"
+    assert not contacts["flows"]
 
 
 def test_traces_do_not_depend_on_string_hashing() -> None:
