@@ -9,11 +9,14 @@ For each APK this script
   1. lists every framework/library class, method and field the app's dex files reference (with the
      auditor's own dex reader) and writes a stub jar of them: class files with no code, so MT treats
      each library method as "obscure" (taint passes from arguments to the result and the receiver);
-  2. turns the sources and sinks of rules/catalog/apis.yaml into MT model generators, literal models
-     and rules (one rule per channel and sink kind);
+  2. turns the sources and sinks of rules/catalog/apis.yaml, and the sinks and stream marks of
+     rules/catalog/flows.yaml, into MT model generators, literal models and rules (one rule per channel
+     and sink kind, and per channel and mark);
   3. runs `mariana-trench` and reads its issues back as a level per channel: `upload` where MT found a
      flow from a channel source to a sink, else `-`.
-With --time it wraps MT in /usr/bin/time -v and reports wall seconds and peak RSS.
+A split bundle, App Bundle, .dex or .jar becomes one APK of all its dex files first (see mt_input).
+With --time it wraps MT in /usr/bin/time -v and reports CPU seconds and peak RSS; MT is stopped when it
+runs past --timeout or its resident memory passes --max-rss-mb.
 """
 
 from __future__ import annotations
@@ -36,8 +39,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from auditor.containers import open_input  # noqa: E402
 from auditor.dex.insns import decode_body  # noqa: E402
 from auditor.dex.reader import DexFile, DexFormatError  # noqa: E402
+from auditor.errors import AuditorError  # noqa: E402
+from auditor.limits import Limits  # noqa: E402
 from auditor.ruleset.ruleset import load_ruleset  # noqa: E402
 
 CHANNEL_KINDS = {"contacts": "ContactsData", "sms": "SmsData", "call_log": "CallLogData"}
@@ -46,11 +52,12 @@ MT_DEFAULT_GENERATORS = ("taint_in_taint_out", "taint_in_taint_this", "join_over
 """MT's built-in C++ generators we keep: library methods without code pass taint from arguments to
 the result and to the receiver, and a call reaches every override."""
 
-EXTRA_NETWORK_SINKS = (
-    # The catalog marks HttpURLConnection.getOutputStream as the sink; the data itself is written to
-    # the returned stream, which MT cannot tie back to the connection, so the write is the sink here.
-    ("Ljava/io/OutputStream;", "write"),
-)
+MARK_KINDS = {"network": "NetworkStream", "storage": "StorageLocation"}
+"""flows.yaml `mark`s (HttpURLConnection.getOutputStream, Environment.getExternalStorageDirectory) become
+sources of their own kind on the method's result: a stream, file or writer built around the marked value
+carries the mark too (taint_in_taint_this on constructors), and a write is a sink only when its receiver
+carries a mark and an argument carries a channel's data (an MT multi-source rule: partial sinks "a" on the
+receiver and "b" on the arguments), as the auditor's `kind: marked` sink."""
 RETROFIT_VERBS = ("POST", "GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "HTTP")
 """An app interface method annotated @retrofit2.http.<VERB> sends its arguments (issue 11, item 3)."""
 
@@ -74,6 +81,14 @@ SHIMS = [
            "parameters_map": {"Argument(1)": "Argument(1)"}}),
     _shim(r"L[^;]+;\.setOnClickListener:\(Landroid/view/View\$OnClickListener;\)V",
           {"type_of": "Argument(1)", "method_name": "onClick:(Landroid/view/View;)V"}),
+    # AsyncTask.execute(params) runs doInBackground(params) (the compiler's Object[] bridge, which calls the
+    # typed one); the hand-off of its result to onPostExecute cannot be said as a shim.
+    _shim(r"Landroid/os/AsyncTask;\.execute:\(\[Ljava/lang/Object;\)Landroid/os/AsyncTask;",
+          {"type_of": "Argument(0)", "method_name": "doInBackground:([Ljava/lang/Object;)Ljava/lang/Object;",
+           "parameters_map": {"Argument(1)": "Argument(1)"}}),
+    _shim(r"Landroid/os/AsyncTask;\.executeOnExecutor:\(Ljava/util/concurrent/Executor;\[Ljava/lang/Object;\)Landroid/os/AsyncTask;",
+          {"type_of": "Argument(0)", "method_name": "doInBackground:([Ljava/lang/Object;)Ljava/lang/Object;",
+           "parameters_map": {"Argument(1)": "Argument(2)"}}),
     _shim(r"Landroidx/core/app/JobIntentService;\.enqueueWork:\(Landroid/content/Context;Ljava/lang/Class;ILandroid/content/Intent;\)V",
           {"reflected_type_of": "Argument(1)", "method_name": "onHandleWork:(Landroid/content/Intent;)V",
            "parameters_map": {"Argument(1)": "Argument(3)"}}),
@@ -483,6 +498,54 @@ def _all_arguments(kind: str, key: str) -> dict:
     return {"for_all_parameters": [{"variable": "x", "where": [], key: [{"kind": kind, "port": "Argument(x)"}]}]}
 
 
+def _ports(positions: list[str] | tuple[str, ...]) -> list[str] | None:
+    """MT ports for flows.yaml positions (`receiver`, `argN`); None for `args` (every argument). The
+    flows.yaml sinks are instance methods, so `argN` is MT's Argument(N) and the receiver Argument(0)."""
+    if "args" in positions:
+        return None
+    return ["Argument(0)" if p == "receiver" else f"Argument({p[3:]})" for p in positions]
+
+
+def _sink_model(kind: str, positions: list[str] | tuple[str, ...]) -> dict:
+    ports = _ports(positions)
+    if ports is None:
+        return _all_arguments(kind, "sinks")
+    return {"sinks": [{"kind": kind, "port": port} for port in ports]}
+
+
+def _marked_kind(channel: str, mark: str) -> str:
+    return f"{CHANNEL_KINDS[channel]}To{MARK_KINDS[mark]}"
+
+
+def flow_generators(rules) -> list[dict]:
+    """Sinks and marks of rules/catalog/flows.yaml (the auditor's data-flow catalog, richer than apis.yaml:
+    XMPP, Volley, OkHttp calls, MQTT, Firebase, WebView, stream and writer writes...). Matched by class and
+    method name like the auditor's entries; an obfuscated copy of a library (renamed classes) matches
+    neither tool's entry by name."""
+    generators: list[dict] = []
+    for entry in rules.flows:
+        methods = [m.split(";->") for m in entry.methods]
+        if entry.mark in MARK_KINDS:
+            for cls, name in methods:
+                generators.append(_method_generator(cls + ";", name, {"sources": [{"kind": MARK_KINDS[entry.mark], "port": "Return"}]}))
+        sink = entry.sink or {}
+        if sink.get("kind") in SINK_KINDS:
+            for cls, name in methods:
+                generators.append(_method_generator(cls + ";", name, _sink_model(SINK_KINDS[sink["kind"]], sink.get("args", ["args"]))))
+        elif sink.get("kind") == "marked":
+            partial = []
+            for channel in CHANNEL_KINDS:
+                for mark in MARK_KINDS:
+                    kind = _marked_kind(channel, mark)
+                    partial.append({"kind": kind, "partial_label": "a", "port": "Argument(0)"})
+                    partial.append({"kind": kind, "partial_label": "b", "port": "Argument(x)"})
+            model = {"for_all_parameters": [{"variable": "x", "where": [], "sinks": [p for p in partial if p["partial_label"] == "b"]}],
+                     "sinks": [p for p in partial if p["partial_label"] == "a"]}
+            for cls, name in methods:
+                generators.append(_method_generator(cls + ";", name, model))
+    return generators
+
+
 def write_config(work: Path) -> dict[str, Path]:
     """MT configuration mirroring the catalog's sources and sinks; returns the option paths."""
     rules = load_ruleset()
@@ -508,8 +571,7 @@ def write_config(work: Path) -> dict[str, Path]:
         elif entry.role == "sink" and entry.kind == "method" and entry.sink in SINK_KINDS:
             cls, name = entry.match.split(";->")
             generators.append(_method_generator(cls + ";", name, _all_arguments(SINK_KINDS[entry.sink], "sinks")))
-    for cls, name in EXTRA_NETWORK_SINKS:
-        generators.append(_method_generator(cls, name, _all_arguments(SINK_KINDS["network"], "sinks")))
+    generators.extend(flow_generators(rules))
     generators.append({"find": "methods", "where": [{"constraint": "any_of", "inners": [
         {"constraint": "has_annotation", "type": f"Lretrofit2/http/{verb};"} for verb in RETROFIT_VERBS]}],
         "model": _all_arguments(SINK_KINDS["network"], "sinks")})
@@ -526,6 +588,13 @@ def write_config(work: Path) -> dict[str, Path]:
             mt_rules.append({"name": f"{channel} -> {sink}", "code": 9100 + 10 * c_index + s_index,
                              "description": f"{channel} data reaches a {sink} sink",
                              "sources": [source_kind], "sinks": [sink_kind]})
+    for c_index, channel in enumerate(CHANNEL_KINDS):
+        for m_index, mark in enumerate(MARK_KINDS):
+            kind = _marked_kind(channel, mark)
+            mt_rules.append({"name": f"{channel} -> {mark} (marked stream)", "code": 9200 + 10 * c_index + m_index,
+                             "description": f"{channel} data written to a stream marked {mark}",
+                             "multi_sources": {"a": [MARK_KINDS[mark]], "b": [CHANNEL_KINDS[channel]]},
+                             "partial_sinks": [kind]})
     rules_path = work / "rules.json"
     rules_path.write_text(json.dumps(mt_rules, indent=1))
     return {"config": config, "search": search, "literals": literal_path, "rules": rules_path}
@@ -542,8 +611,39 @@ def mt_share(bin_dir: Path) -> Path:
     return bin_dir.parent / "share" / "mariana-trench" / "configuration"
 
 
+DEX_NAME = re.compile(r"classes\d*\.dex")
+
+
+def mt_input(path: Path, work: Path) -> tuple[Path, str]:
+    """The APK to give MT for `path`, and a note. MT reads one APK; the other containers the auditor opens
+    become one APK holding the dex files of every piece (renumbered classes.dex, classes2.dex...), the code
+    the auditor analyses, with the base piece's manifest and resources when it has a binary manifest
+    (split bundles .apks, .xapk, .apkm). An App Bundle's manifests are protobuf, which MT (Redex) cannot
+    read, and a bare .dex or a .jar has none: MT then runs without one (no manifest-based entry points,
+    which MT does not need: it analyses every method). An .aar holds JVM class files, not dex: refused."""
+    opened = open_input(path.read_bytes(), Limits())
+    if opened.container == "apk":
+        return path, ""
+    base = opened.pieces[0]
+    dexes = [piece.archive.read(n) for piece in opened.pieces for n in piece.archive.names()
+             if DEX_NAME.fullmatch(n.rsplit("/", 1)[-1])]
+    if not dexes:
+        raise ValueError(f"a .{opened.container} without dex code")
+    merged = work / "merged.apk"
+    work.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(merged, "w", zipfile.ZIP_DEFLATED) as out:
+        for name in base.archive.names() if base.manifest == "binary" else ():
+            if not DEX_NAME.fullmatch(name) and not name.endswith("/"):
+                out.writestr(name, base.archive.read(name))
+        for index, data in enumerate(dexes):
+            out.writestr(f"classes{index + 1 if index else ''}.dex", data)
+    pieces = ", ".join(piece.name or path.name for piece in opened.pieces)
+    manifest = f"manifest of {base.name}" if base.manifest == "binary" else "no manifest"
+    return merged, f"{opened.container}: {manifest}, {len(dexes)} dex from {pieces}"
+
+
 def run_mt(apk: Path, work: Path, bin_dir: Path, config: dict[str, Path], timed: bool, timeout: float,
-           extra: tuple[str, ...] = (), jdk: Path | None = None) -> dict:
+           extra: tuple[str, ...] = (), jdk: Path | None = None, max_rss_mb: float = 8192) -> dict:
     """Run MT on one APK; returns its issues by rule name plus time and memory."""
     work.mkdir(parents=True, exist_ok=True)
     refs = collect(apk)
@@ -568,17 +668,16 @@ def run_mt(apk: Path, work: Path, bin_dir: Path, config: dict[str, Path], timed:
         cmd = ["/usr/bin/time", "-v", *cmd]
     env = dict(os.environ, PATH=f"{bin_dir}:{os.environ.get('PATH', '')}")
     started = time.monotonic()
-    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=work,
-                          start_new_session=True) as child:
-        try:
-            stdout, stderr = child.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(child.pid, signal.SIGKILL)  # MT's binary is a grandchild: end the whole group
-            child.communicate()
-            stdout = None
-    if stdout is None:
-        return {"apk": str(apk), "returncode": None, "seconds": timeout, "issues": {},
-                "error": f"no result within {timeout:.0f} s"}
+    with open(work / "mt.stdout", "w+") as out_file, open(work / "mt.stderr", "w+") as err_file:
+        child = subprocess.Popen(cmd, stdout=out_file, stderr=err_file, text=True, env=env, cwd=work,
+                                 start_new_session=True)
+        stopped, usage = supervise(child, timeout, max_rss_mb)
+        out_file.seek(0)
+        err_file.seek(0)
+        stdout, stderr = out_file.read(), err_file.read()
+    if stopped:
+        return {"apk": str(apk), "returncode": None, "seconds": round(time.monotonic() - started, 2), "issues": {},
+                "error": stopped, "cpu_s_so_far": usage["cpu_s"], "peak_mb_so_far": usage["peak_mb"]}
     seconds = time.monotonic() - started
     proc = subprocess.CompletedProcess(cmd, child.returncode, stdout, stderr)
     (work / "mt.log").write_text(proc.stdout + proc.stderr)
@@ -602,6 +701,46 @@ def run_mt(apk: Path, work: Path, bin_dir: Path, config: dict[str, Path], timed:
                     {"method": model.get("method"), "callee": issue.get("callee"),
                      "position": issue.get("position", {}).get("line")})
     return result
+
+
+def group_usage(pgid: int) -> tuple[float, float]:
+    """(CPU seconds, resident MB) of the live processes of one process group, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    cpu = rss = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # fields after the command: state ppid pgrp ...
+            cpu += (int(fields[11]) + int(fields[12])) / tick
+            rss += int(fields[21]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    return cpu, rss
+
+
+def supervise(child: subprocess.Popen, timeout: float, max_rss_mb: float) -> tuple[str, dict[str, float]]:
+    """Wait for MT, ending its whole process group (MT's binary is a grandchild) when it runs longer than
+    `timeout` seconds or its resident memory passes `max_rss_mb`; returns why it was stopped ("" if it
+    finished) and the group's CPU seconds and peak MB as last seen."""
+    started = time.monotonic()
+    usage = {"cpu_s": 0.0, "peak_mb": 0.0}
+    while True:
+        try:
+            child.wait(timeout=2)
+            return "", usage
+        except subprocess.TimeoutExpired:
+            pass
+        cpu, rss = group_usage(child.pid)
+        usage = {"cpu_s": round(max(cpu, usage["cpu_s"]), 1), "peak_mb": round(max(rss, usage["peak_mb"]))}
+        reason = ""
+        if rss > max_rss_mb:
+            reason = f"stopped: resident memory {rss:.0f} MB passed {max_rss_mb:.0f} MB"
+        elif time.monotonic() - started > timeout:
+            reason = f"no result within {timeout:.0f} s"
+        if reason:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+            return reason + f" ({usage['cpu_s']:.0f} CPU s, {usage['peak_mb']:.0f} MB so far)", usage
 
 
 def time_v(stderr: str) -> dict[str, float]:
@@ -657,6 +796,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-jdk", action="store_true",
                         help="do not copy java.* supertypes from the running JDK's java.base (jimage)")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds allowed per APK (default 1800)")
+    parser.add_argument("--max-rss-mb", type=float, default=8192,
+                        help="stop MT when its resident memory passes this many MB (default 8192)")
     args = parser.parse_args(argv)
     config = write_config(args.work)
     jdk = None if args.no_jdk else jdk_classes(args.work)
@@ -664,13 +805,20 @@ def main(argv: list[str] | None = None) -> int:
     header = f"{'apk':44} {'contacts':8} {'sms':8} {'call_log':8} {'cpu s':>7} {'MB':>7}"
     print(header + (f" | auditor: {header[45:]}" if args.auditor else ""))
     for apk in (a.resolve() for a in args.apks):
-        result = run_mt(apk, args.work / apk.stem, args.mt_bin, config, args.time, args.timeout,
-                        ("--enable-cross-component-analysis",) if args.cross_component else (), jdk)
+        work = args.work / apk.stem
+        try:
+            given, note = mt_input(apk, work)
+        except (ValueError, AuditorError) as exc:
+            result = {"apk": str(apk), "seconds": 0, "issues": {}, "error": f"not run: {exc}"}
+        else:
+            result = run_mt(given, work, args.mt_bin, config, args.time, args.timeout,
+                            ("--enable-cross-component-analysis",) if args.cross_component else (), jdk, args.max_rss_mb)
+            result.update({"apk": str(apk), "mt_input": note} if note else {})
         results.append(result)
         lv = levels(result)
         status = result.get("error", "")
         line = (f"{apk.name[:44]:44} {lv['contacts']:8} {lv['sms']:8} {lv['call_log']:8} "
-                f"{result.get('cpu_s', result['seconds']):7.1f} {result.get('peak_mb', 0):7.0f}")
+                f"{result.get('cpu_s', result.get('cpu_s_so_far', 0)):7.1f} {result.get('peak_mb', result.get('peak_mb_so_far', 0)):7.0f}")
         if args.auditor:
             ours = result["auditor"] = run_auditor(apk, args.auditor, args.timeout)
             al = ours.get("levels", {})
