@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import operator
+import os
 import re
 import struct
 from array import array
@@ -25,6 +26,15 @@ from typing import NamedTuple
 
 from auditor.dex.opcodes import INSN_UNITS, payload_units
 
+_native = None
+"""The C forms of the two hot loops (auditor/dex/_native.c), when the install could compile them.
+They return exactly what the pure-Python forms here return; AUDITOR_PURE_PYTHON=1 turns them off."""
+if not os.environ.get("AUDITOR_PURE_PYTHON"):
+    try:
+        from auditor.dex import _native  # type: ignore[attr-defined,no-redef]
+    except ImportError:  # installed without a C compiler
+        _native = None
+
 HEADER_SIZE = 0x70
 NO_INDEX = 0xFFFFFFFF
 
@@ -34,6 +44,10 @@ TYPE_OPS = bytes([0x1C, 0x1F, 0x20, 0x22])  # const-class, check-cast, instance-
 NEW_INSTANCE = 0x22
 CONST_STRING = 0x1A
 CONST_STRING_JUMBO = 0x1B
+
+
+_ITEM_CLAIMS_TOO_MUCH, _ITEM_RUNS_INTO_NEXT, _ITEM_PAST_END = 1, 2, 3
+"""What _native.class_data says of a class_data_item it could not read (the codes of _native.c)."""
 
 
 class DexFormatError(Exception):
@@ -155,6 +169,8 @@ class DexFile:
         self._method_keys: list[int] | None = None
         self._field_keys: list[int] | None = None
         self._code_end = 0
+        self._records: tuple[memoryview, memoryview, bytes] | None = None
+        self._records_built = False
 
     # -- tables -------------------------------------------------------------------------------
 
@@ -357,13 +373,13 @@ class DexFile:
         fields = 2 * (static_n + inst_n)
         need = fields + 3 * (direct_n + virtual_n)
         if need > limit - pos:
-            self.anomalies.append(f"{self.name}: class data at {data_off:#x} claims more entries than the file holds")
+            self._class_data_anomaly(data_off, _ITEM_CLAIMS_TOO_MUCH)
             return None
         if not direct_n + virtual_n:
             return direct_n, []
         tokens = _ULEB_TOKEN.findall(data, pos, min(limit, pos + 5 * need))
         if len(tokens) < need:
-            self.anomalies.append(f"{self.name}: class data at {data_off:#x} runs into the next class's")
+            self._class_data_anomaly(data_off, _ITEM_RUNS_INTO_NEXT)
             return None
         return direct_n, tokens[fields:need]
 
@@ -372,30 +388,48 @@ class DexFile:
 
         Each distinct class_data_item is read once, in file order and only up to where the next
         one starts, so classes sharing one item (or items claiming billions of entries) cost no
-        more than the bytes they occupy. The LEB128 values of all items are decoded in one go.
+        more than the bytes they occupy.
         """
         if self._class_methods is None:
             defs = self.class_defs()
             size = len(self.data)
             offsets = sorted({off for _c, _s, off, _i in defs if off and off < size})
-            items: list[tuple[int, int, int, int]] = []  # offset, direct count, first entry, entry count
-            tokens: list[bytes] = []
-            for k, off in enumerate(offsets):
-                limit = offsets[k + 1] if k + 1 < len(offsets) else size
-                try:
-                    found = self._class_data_tokens(off, limit)
-                except (IndexError, struct.error):
-                    found = None
-                if found is not None:
-                    items.append((off, found[0], len(tokens) // 3, len(found[1]) // 3))
-                    tokens += found[1]
-            methods = self._methods(items, _uleb_values(tokens[0::3]), _uleb_values(tokens[2::3]))
-            parsed = {off: [m for m in methods[first:first + count] if m is not None]
-                      for off, _direct_n, first, count in items}
+            parsed = self._class_data_native(offsets) if _native is not None else self._class_data_python(offsets)
             empty: list[MethodCode] = []
             self._class_methods = {cls: parsed.get(off, empty) for cls, _sup, off, _ifaces in defs}
             self._unique_methods = list(parsed.values())
         return self._class_methods
+
+    def _class_data_python(self, offsets: list[int]) -> dict[int, list[MethodCode]]:
+        """MethodCode lists by class_data offset: the LEB128 values of all items decoded in one go."""
+        size = len(self.data)
+        items: list[tuple[int, int, int, int]] = []  # offset, direct count, first entry, entry count
+        tokens: list[bytes] = []
+        for k, off in enumerate(offsets):
+            limit = offsets[k + 1] if k + 1 < len(offsets) else size
+            found = self._class_data_tokens(off, limit)
+            if found is not None:
+                items.append((off, found[0], len(tokens) // 3, len(found[1]) // 3))
+                tokens += found[1]
+        methods = self._methods(items, _uleb_values(tokens[0::3]), _uleb_values(tokens[2::3]))
+        return {off: [m for m in methods[first:first + count] if m is not None] for off, _direct_n, first, count in items}
+
+    def _class_data_native(self, offsets: list[int]) -> dict[int, list[MethodCode]]:
+        """The same as _class_data_python, item by item in C (_native.class_data)."""
+        assert _native is not None
+        parsed: dict[int, list[MethodCode]] = {}
+        for off, found in zip(offsets, _native.class_data(self.data, offsets, MethodCode), strict=False):
+            if isinstance(found, list):
+                parsed[off] = found
+            elif found == _ITEM_PAST_END:
+                raise DexFormatError("LEB128 value runs past the end of the file")
+            else:
+                self._class_data_anomaly(off, found)
+        return parsed
+
+    def _class_data_anomaly(self, data_off: int, status: int) -> None:
+        what = "claims more entries than the file holds" if status == _ITEM_CLAIMS_TOO_MUCH else "runs into the next class's"
+        self.anomalies.append(f"{self.name}: class data at {data_off:#x} {what}")
 
     def _methods(self, items: list[tuple[int, int, int, int]], steps: list[int],
                  code_offs: list[int]) -> list[MethodCode | None]:
@@ -518,12 +552,52 @@ class DexFile:
         live = [(ops, indices) for ops, indices in groups if indices]
         if not live:
             return hits
+        records = self._ref_records()
+        if records is not None:
+            for group, (ops, indices) in enumerate(groups):
+                if indices:
+                    hits[group] = self._select(records, ops, indices)
+            return hits
         for code in self._candidate_methods(live):
             for insn in self.decode(code):
                 for group, (ops, indices) in enumerate(groups):
                     if insn.op in ops and insn.index in indices:
                         hits[group].append((code, insn))
         return hits
+
+    def _ref_records(self) -> tuple[memoryview, memoryview, bytes] | None:
+        """(offsets, indices, opcodes) of every reference-carrying instruction of the file, walked once
+        in C; None without the C module or when code items overlap or sit at odd offsets (a hostile
+        layout, where the search below defines which method an instruction belongs to)."""
+        if not self._records_built:
+            self._records_built = True
+            starts, codes = self._code_ranges()
+            ends = [c.end for c in codes]
+            if (_native is not None and len(self.data) < 1 << 32 and not any(start & 1 for start in starts)
+                    and all(map(operator.le, ends, islice(starts, 1, None)))):
+                offsets, indices, ops = _native.ref_records(self.data, array("Q", starts), array("Q", ends),
+                                                            INSN_UNITS, _REF_OP_TABLE, CONST_STRING_JUMBO)
+                self._records = (memoryview(offsets).cast("I"), memoryview(indices).cast("I"), ops)
+        return self._records
+
+    def _select(self, records: tuple[memoryview, memoryview, bytes], ops: bytes, indices: set[int]) -> list[tuple[MethodCode, Insn]]:
+        """The records of one (ops, indices) group, in file order: the order the search below gives."""
+        assert _native is not None
+        offsets, values, opcodes = records
+        mask = bytes(1 if op in ops else 0 for op in range(256))
+        low = bytearray(8192)
+        for index in indices:
+            if 0 <= index < 65536:
+                low[index >> 3] |= 1 << (index & 7)
+        high = array("I", sorted(i for i in indices if 65536 <= i < 1 << 32))
+        found = memoryview(_native.select(values, opcodes, mask, low, high)).cast("I")
+        out = []
+        for at in found:
+            offset = offsets[at]
+            code = self.method_at(offset)
+            assert code is not None  # every record lies in a method: the records were walked from them
+            out.append((code, Insn(opcodes[at], values[at], offset)))
+        return out
 
     def _candidate_methods(self, groups: list[tuple[bytes, set[int]]]) -> list[MethodCode]:
         """Methods holding an instruction of one of the groups, found by one regex pass over the code.
@@ -589,6 +663,7 @@ class DexFile:
 
 
 _REF_OPS = frozenset(INVOKE_OPS + FIELD_OPS + TYPE_OPS + bytes([CONST_STRING]))
+_REF_OP_TABLE = bytes(1 if op in _REF_OPS else 0 for op in range(256))
 
 
 def _site_pattern(ops_of: dict[int, bytes]) -> re.Pattern[bytes]:

@@ -1,0 +1,322 @@
+/* The dex reader's two hot loops in C: class_data decoding and the index of reference-carrying
+ * instructions. auditor/dex/reader.py holds the pure-Python forms of both, which define the
+ * results; this module must return exactly what they return (tests/test_dex_native.py compares
+ * them on every fixture and on hostile inputs). It is optional: without a C compiler the package
+ * installs without it and the reader runs in Python.
+ *
+ * Every read is bounds-checked against the buffer: the input is hostile by assumption.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Status codes of one class_data_item, mirrored by reader.py. */
+#define ITEM_CLAIMS_TOO_MUCH 1  /* more entries than bytes before the next item */
+#define ITEM_RUNS_INTO_NEXT 2   /* fewer LEB128 values than entries before the next item */
+#define ITEM_PAST_END 3         /* a count runs past the end of the file (DexFormatError) */
+
+/* One LEB128 count as reader._uleb reads it: at most five bytes, bounded by the file. */
+static int read_count(const uint8_t *data, uint64_t size, uint64_t *pos, uint64_t *value) {
+    uint64_t result = 0;
+    unsigned shift = 0;
+    for (;;) {
+        if (*pos >= size) return -1;
+        uint8_t byte = data[(*pos)++];
+        result |= (uint64_t)(byte & 0x7F) << shift;
+        if (byte < 0x80 || shift >= 28) break;
+        shift += 7;
+    }
+    *value = result;
+    return 0;
+}
+
+/* One token of reader._ULEB_TOKEN ([\x80-\xff]{0,4}[\x00-\x7f] | [\x80-\xff]{5}) at *pos, below stop.
+ * Returns -1 when no token starts here; the regex would then find none further either, since only
+ * high bytes remain before stop. */
+static int read_token(const uint8_t *data, uint64_t stop, uint64_t *pos, uint64_t *value) {
+    uint64_t p = *pos, result = 0;
+    for (unsigned k = 0; k < 5; k++) {
+        if (p + k >= stop) return -1;
+        uint8_t byte = data[p + k];
+        result |= (uint64_t)(byte & 0x7F) << (7 * k);
+        if (byte < 0x80 || k == 4) {
+            *pos = p + k + 1;
+            *value = result;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static PyObject *new_method_code(PyTypeObject *type, uint64_t idx, uint64_t start, uint64_t end) {
+    PyObject *item = type->tp_alloc(type, 3);
+    if (item == NULL) return NULL;
+    PyObject *a = PyLong_FromUnsignedLongLong(idx);
+    PyObject *b = PyLong_FromUnsignedLongLong(start);
+    PyObject *c = PyLong_FromUnsignedLongLong(end);
+    if (a == NULL || b == NULL || c == NULL) {
+        Py_XDECREF(a); Py_XDECREF(b); Py_XDECREF(c); Py_DECREF(item);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(item, 0, a);
+    PyTuple_SET_ITEM(item, 1, b);
+    PyTuple_SET_ITEM(item, 2, c);
+    return item;
+}
+
+/* The MethodCode list of one class_data_item at off (limit: where the next item starts), or a status. */
+static PyObject *parse_item(const uint8_t *data, uint64_t size, uint64_t off, uint64_t limit, PyTypeObject *type) {
+    uint64_t pos = off, static_n, inst_n, direct_n, virtual_n;
+    if (read_count(data, size, &pos, &static_n) || read_count(data, size, &pos, &inst_n) ||
+        read_count(data, size, &pos, &direct_n) || read_count(data, size, &pos, &virtual_n))
+        return PyLong_FromLong(ITEM_PAST_END);
+    uint64_t fields = 2 * (static_n + inst_n);
+    uint64_t entries = direct_n + virtual_n;
+    uint64_t need = fields + 3 * entries;
+    if (pos > limit || need > limit - pos) return PyLong_FromLong(ITEM_CLAIMS_TOO_MUCH);
+    PyObject *out = PyList_New(0);
+    if (out == NULL || entries == 0) return out;
+    uint64_t stop = pos + 5 * need < limit ? pos + 5 * need : limit;
+    uint64_t value;
+    for (uint64_t k = 0; k < fields; k++) {
+        if (read_token(data, stop, &pos, &value)) {
+            Py_DECREF(out);
+            return PyLong_FromLong(ITEM_RUNS_INTO_NEXT);
+        }
+    }
+    uint64_t method_idx = 0, last = size >= 16 ? size - 16 : 0;
+    for (uint64_t k = 0; k < entries; k++) {
+        uint64_t step, flags, code_off;
+        if (read_token(data, stop, &pos, &step) || read_token(data, stop, &pos, &flags) ||
+            read_token(data, stop, &pos, &code_off)) {
+            Py_DECREF(out);
+            return PyLong_FromLong(ITEM_RUNS_INTO_NEXT);
+        }
+        method_idx = k == direct_n ? step : method_idx + step;
+        if (code_off == 0 || code_off > last || size < 16) continue;
+        uint64_t units = (uint64_t)data[code_off + 12] | ((uint64_t)data[code_off + 13] << 8) |
+                         ((uint64_t)data[code_off + 14] << 16) | ((uint64_t)data[code_off + 15] << 24);
+        uint64_t end = code_off + 16 + 2 * units;
+        PyObject *item = new_method_code(type, method_idx, code_off + 16, end < size ? end : size);
+        if (item == NULL || PyList_Append(out, item)) {
+            Py_XDECREF(item);
+            Py_DECREF(out);
+            return NULL;
+        }
+        Py_DECREF(item);
+    }
+    return out;
+}
+
+PyDoc_STRVAR(class_data_doc,
+"class_data(data, offsets, method_code_type) -> list\n\n"
+"For each class_data_item offset (sorted, unique, below len(data)), the list of MethodCode of its\n"
+"entries with code, or a status int (1: claims too much, 2: runs into the next item, 3: a count\n"
+"runs past the end of the file; the list stops there).");
+
+static PyObject *class_data(PyObject *Py_UNUSED(self), PyObject *args) {
+    Py_buffer buf;
+    PyObject *offsets;
+    PyTypeObject *type;
+    if (!PyArg_ParseTuple(args, "y*O!O!", &buf, &PyList_Type, &offsets, &PyType_Type, &type)) return NULL;
+    if (!PyType_IsSubtype(type, &PyTuple_Type)) {
+        PyBuffer_Release(&buf);
+        PyErr_SetString(PyExc_TypeError, "method_code_type must be a tuple subclass");
+        return NULL;
+    }
+    const uint8_t *data = buf.buf;
+    uint64_t size = (uint64_t)buf.len;
+    Py_ssize_t count = PyList_GET_SIZE(offsets);
+    PyObject *result = PyList_New(0);
+    for (Py_ssize_t i = 0; result != NULL && i < count; i++) {
+        uint64_t off = PyLong_AsUnsignedLongLong(PyList_GET_ITEM(offsets, i));
+        uint64_t limit = i + 1 < count ? PyLong_AsUnsignedLongLong(PyList_GET_ITEM(offsets, i + 1)) : size;
+        if (PyErr_Occurred() || off >= size || limit > size) {
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "offsets must be sorted and inside the data");
+            Py_CLEAR(result);
+            break;
+        }
+        PyObject *item = parse_item(data, size, off, limit, type);
+        if (item == NULL || PyList_Append(result, item)) {
+            Py_XDECREF(item);
+            Py_CLEAR(result);
+            break;
+        }
+        int past_end = PyLong_Check(item) && PyLong_AsLong(item) == ITEM_PAST_END;
+        Py_DECREF(item);
+        if (past_end) break;
+    }
+    PyBuffer_Release(&buf);
+    return result;
+}
+
+/* reader.payload_units: the width of a switch/array payload, 1 for an unknown or cut-off one. */
+static uint64_t payload_units(const uint8_t *data, uint64_t size, uint64_t pos) {
+    uint8_t ident = data[pos + 1];
+    if (ident == 0x01 || ident == 0x02) {
+        if (pos + 4 > size) return 1;
+        uint64_t n = (uint64_t)data[pos + 2] | ((uint64_t)data[pos + 3] << 8);
+        return ident == 0x01 ? 4 + 2 * n : 2 + 4 * n;
+    }
+    if (ident == 0x03) {
+        if (pos + 8 > size) return 1;
+        uint64_t width = (uint64_t)data[pos + 2] | ((uint64_t)data[pos + 3] << 8);
+        uint64_t n = (uint64_t)data[pos + 4] | ((uint64_t)data[pos + 5] << 8) |
+                     ((uint64_t)data[pos + 6] << 16) | ((uint64_t)data[pos + 7] << 24);
+        return 4 + (width * n + 1) / 2;
+    }
+    return 1;
+}
+
+typedef struct {
+    uint32_t *offsets, *indices;
+    uint8_t *ops;
+    size_t len, cap;
+} Records;
+
+static int records_push(Records *r, uint32_t offset, uint32_t index, uint8_t op) {
+    if (r->len == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 4096;
+        uint32_t *o = PyMem_Realloc(r->offsets, cap * sizeof *o);
+        if (o) r->offsets = o;
+        uint32_t *x = PyMem_Realloc(r->indices, cap * sizeof *x);
+        if (x) r->indices = x;
+        uint8_t *p = PyMem_Realloc(r->ops, cap);
+        if (p) r->ops = p;
+        if (!o || !x || !p) return -1;
+        r->cap = cap;
+    }
+    r->offsets[r->len] = offset;
+    r->indices[r->len] = index;
+    r->ops[r->len++] = op;
+    return 0;
+}
+
+PyDoc_STRVAR(ref_records_doc,
+"ref_records(data, starts, ends, units, ref_ops, jumbo_op) -> (offsets, indices, ops)\n\n"
+"Every reference-carrying instruction of the methods [starts[i], ends[i]), walked as\n"
+"DexFile.decode walks one method; starts/ends are array('Q'), units the width table, ref_ops a\n"
+"256-byte 0/1 table. Returns three bytes objects: u32 offsets, u32 indices, u8 opcodes.");
+
+static PyObject *ref_records(PyObject *Py_UNUSED(self), PyObject *args) {
+    Py_buffer buf, sbuf, ebuf;
+    const char *units_raw, *ref_ops_raw;
+    Py_ssize_t units_len, ref_ops_len;
+    int jumbo;
+    if (!PyArg_ParseTuple(args, "y*y*y*y#y#i", &buf, &sbuf, &ebuf, &units_raw, &units_len, &ref_ops_raw, &ref_ops_len, &jumbo))
+        return NULL;
+    PyObject *result = NULL;
+    Records r = {0};
+    const uint8_t *data = buf.buf, *units = (const uint8_t *)units_raw, *ref_ops = (const uint8_t *)ref_ops_raw;
+    uint64_t size = (uint64_t)buf.len;
+    const uint64_t *starts = sbuf.buf, *ends = ebuf.buf;
+    Py_ssize_t count = sbuf.len / 8;
+    if (units_len != 256 || ref_ops_len != 256 || ebuf.len != sbuf.len || size > UINT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "ref_records: bad tables");
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        uint64_t pos = starts[i], end = ends[i] < size ? ends[i] : size;
+        while (pos + 2 <= end) {
+            uint8_t op = data[pos];
+            if (op == 0 && data[pos + 1]) {
+                uint64_t w = payload_units(data, size, pos);
+                pos += 2 * (w ? w : 1);
+                continue;
+            }
+            if (ref_ops[op]) {
+                if (pos + 4 <= end && records_push(&r, (uint32_t)pos, data[pos + 2] | (data[pos + 3] << 8), op)) goto nomem;
+            } else if (op == jumbo && pos + 6 <= end) {
+                uint32_t index = (uint32_t)data[pos + 2] | ((uint32_t)data[pos + 3] << 8) |
+                                 ((uint32_t)data[pos + 4] << 16) | ((uint32_t)data[pos + 5] << 24);
+                if (records_push(&r, (uint32_t)pos, index, op)) goto nomem;
+            }
+            pos += 2 * (uint64_t)units[op];
+            if (!units[op]) pos += 2;  /* never in the table; keeps a corrupt one from looping */
+        }
+    }
+    if (r.len == 0)  /* y# would give None for the NULL buffers */
+        result = Py_BuildValue("(y#y#y#)", "", (Py_ssize_t)0, "", (Py_ssize_t)0, "", (Py_ssize_t)0);
+    else
+        result = Py_BuildValue("(y#y#y#)", (const char *)r.offsets, (Py_ssize_t)(r.len * 4),
+                               (const char *)r.indices, (Py_ssize_t)(r.len * 4), (const char *)r.ops, (Py_ssize_t)r.len);
+    goto done;
+nomem:
+    PyErr_NoMemory();
+done:
+    PyMem_Free(r.offsets);
+    PyMem_Free(r.indices);
+    PyMem_Free(r.ops);
+    PyBuffer_Release(&buf);
+    PyBuffer_Release(&sbuf);
+    PyBuffer_Release(&ebuf);
+    return result;
+}
+
+PyDoc_STRVAR(select_doc,
+"select(indices, ops, op_mask, low_bits, high) -> bytes\n\n"
+"Positions (u32) of the records whose opcode is set in op_mask (256 bytes) and whose index is set\n"
+"in low_bits (a 65536-bit map) or, above 65535, found in high (a sorted array('I')).");
+
+static PyObject *select_records(PyObject *Py_UNUSED(self), PyObject *args) {
+    Py_buffer ibuf, obuf, mbuf, lbuf, hbuf;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*", &ibuf, &obuf, &mbuf, &lbuf, &hbuf)) return NULL;
+    PyObject *result = NULL;
+    uint32_t *out = NULL;
+    size_t len = 0, cap = 0;
+    const uint32_t *indices = ibuf.buf, *high = hbuf.buf;
+    const uint8_t *ops = obuf.buf, *mask = mbuf.buf, *low = lbuf.buf;
+    Py_ssize_t count = obuf.len, high_n = hbuf.len / 4;
+    if (ibuf.len != 4 * obuf.len || mbuf.len != 256 || lbuf.len != 8192) {
+        PyErr_SetString(PyExc_ValueError, "select: bad tables");
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (!mask[ops[i]]) continue;
+        uint32_t index = indices[i];
+        int hit;
+        if (index < 65536) {
+            hit = (low[index >> 3] >> (index & 7)) & 1;
+        } else {
+            Py_ssize_t lo = 0, hi = high_n;
+            while (lo < hi) {
+                Py_ssize_t mid = lo + (hi - lo) / 2;
+                if (high[mid] < index) lo = mid + 1; else hi = mid;
+            }
+            hit = lo < high_n && high[lo] == index;
+        }
+        if (!hit) continue;
+        if (len == cap) {
+            cap = cap ? 2 * cap : 256;
+            uint32_t *grown = PyMem_Realloc(out, cap * sizeof *out);
+            if (!grown) { PyErr_NoMemory(); goto done; }
+            out = grown;
+        }
+        out[len++] = (uint32_t)i;
+    }
+    result = PyBytes_FromStringAndSize(len ? (const char *)out : "", (Py_ssize_t)(len * 4));
+done:
+    PyMem_Free(out);
+    PyBuffer_Release(&ibuf);
+    PyBuffer_Release(&obuf);
+    PyBuffer_Release(&mbuf);
+    PyBuffer_Release(&lbuf);
+    PyBuffer_Release(&hbuf);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"class_data", class_data, METH_VARARGS, class_data_doc},
+    {"ref_records", ref_records, METH_VARARGS, ref_records_doc},
+    {"select", select_records, METH_VARARGS, select_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "auditor.dex._native",
+    "C forms of the dex reader's hot loops (see reader.py for the pure-Python forms).", -1, methods,
+    NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__native(void) { return PyModule_Create(&module); }
