@@ -62,6 +62,9 @@ static PyObject *new_method_code(PyTypeObject *type, uint64_t idx, uint64_t star
     PyTuple_SET_ITEM(item, 0, a);
     PyTuple_SET_ITEM(item, 1, b);
     PyTuple_SET_ITEM(item, 2, c);
+    /* Only ints inside: no cycle can pass through it, so the collector need never visit it (the
+     * interpreter untracks such tuples itself, but only once a collection has looked at them). */
+    PyObject_GC_UnTrack(item);
     return item;
 }
 
