@@ -9,7 +9,9 @@ turning it off really runs the Python forms.
 
 from __future__ import annotations
 
+import bisect
 import random
+import struct
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,7 +47,7 @@ def _outcome(data: bytes, use_native: bool, monkeypatch: pytest.MonkeyPatch) -> 
         sites = dex.find_sites_many([(INVOKE_OPS, everything), (FIELD_OPS, set(range(0, 1 << 16, 3))),
                                      (bytes([CONST_STRING, CONST_STRING_JUMBO]), everything),
                                      (bytes([NEW_INSTANCE]), {1, 2, 3, 5, 8, 13}), (INVOKE_OPS, set())])
-        return methods, list(dex.anomalies), sites
+        return methods, list(dex.anomalies), sites, dex._code_ranges(), dex._code_end
     except DexFormatError as error:
         return ("DexFormatError", str(error))
 
@@ -59,8 +61,8 @@ def test_fixture_dex_same_in_c_and_python(name: str, data: bytes, monkeypatch: p
     in_c = _outcome(data, True, monkeypatch)
     in_python = _outcome(data, False, monkeypatch)
     assert in_c == in_python
-    assert isinstance(in_c, tuple) and len(in_c) == 3
-    methods, _anomalies, sites = in_c
+    assert isinstance(in_c, tuple) and len(in_c) == 5
+    methods, _anomalies, sites, _ranges, _end = in_c
     assert any(methods.values()), f"{name}: no method with code found"
     assert sites[0], f"{name}: no invoke found"
 
@@ -94,3 +96,33 @@ def test_pure_python_switch(monkeypatch: pytest.MonkeyPatch) -> None:
     assert dex._ref_records() is None
     assert any(dex.class_methods().values())
     assert dex.find_sites(INVOKE_OPS, set(range(1 << 16)))
+
+
+def _keys_by_bisect(table: bytes) -> list[int]:
+    return [(c << 32) | n for c, _p, n in struct.iter_unpack("<HHI", table)]
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_id_lookup_in_place_is_bisect(shuffle: bool) -> None:
+    """method_ids_named/iter_field_ids_of search the table in place; on a sorted table and on a
+    tampered, shuffled one they return what bisect over a list of keys returns."""
+    rng = random.Random(7)
+    for _name, data in DEXES[:12]:
+        dex = DexFile(data)
+        for base, size, lookup in ((dex._method_ids_off, dex._method_ids_size, dex.method_ids_named),
+                                   (dex._field_ids_off, dex._field_ids_size, dex.iter_field_ids_of)):
+            table = bytearray(data[base:base + 8 * size])
+            if shuffle:
+                rows = [table[i:i + 8] for i in range(0, len(table), 8)]
+                rng.shuffle(rows)
+                table = bytearray(b"".join(rows))
+                dex = DexFile(data[:base] + bytes(table) + data[base + 8 * size:])
+                lookup = getattr(dex, lookup.__name__)
+            keys = _keys_by_bisect(bytes(table))
+            for key in {*keys[:40], 0, 1 << 40}:
+                i = bisect.bisect_left(keys, key)
+                expected = []
+                while i < len(keys) and keys[i] == key:
+                    expected.append(i)
+                    i += 1
+                assert lookup(key >> 32, key & 0xFFFFFFFF) == expected

@@ -9,6 +9,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Status codes of one class_data_item, mirrored by reader.py. */
@@ -151,6 +152,77 @@ static PyObject *class_data(PyObject *Py_UNUSED(self), PyObject *args) {
         if (past_end) break;
     }
     PyBuffer_Release(&buf);
+    return result;
+}
+
+typedef struct {
+    uint64_t start;
+    Py_ssize_t seq;
+    PyObject *code;
+} Placed;
+
+static int by_start_then_seq(const void *a, const void *b) {
+    const Placed *x = a, *y = b;
+    if (x->start != y->start) return x->start < y->start ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+PyDoc_STRVAR(code_index_doc,
+"code_index(lists) -> (starts, codes, code_end)\n\n"
+"The methods of lists of MethodCode (in file order of their class data) sorted by start, one per\n"
+"start (the last listed wins), with their starts and the largest end: DexFile._code_ranges.");
+
+static PyObject *code_index(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *lists;
+    if (!PyArg_ParseTuple(args, "O!", &PyList_Type, &lists)) return NULL;
+    Py_ssize_t total = 0;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lists); i++) {
+        PyObject *list = PyList_GET_ITEM(lists, i);
+        if (!PyList_Check(list)) {
+            PyErr_SetString(PyExc_TypeError, "code_index: a list of lists");
+            return NULL;
+        }
+        total += PyList_GET_SIZE(list);
+    }
+    Placed *placed = PyMem_Malloc((total ? total : 1) * sizeof *placed);
+    if (placed == NULL) return PyErr_NoMemory();
+    Py_ssize_t n = 0;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lists); i++) {
+        PyObject *list = PyList_GET_ITEM(lists, i);
+        for (Py_ssize_t k = 0; k < PyList_GET_SIZE(list) && n < total; k++) {
+            PyObject *code = PyList_GET_ITEM(list, k);
+            if (!PyTuple_Check(code) || PyTuple_GET_SIZE(code) != 3) {
+                PyMem_Free(placed);
+                PyErr_SetString(PyExc_TypeError, "code_index: MethodCode tuples");
+                return NULL;
+            }
+            placed[n].start = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(code, 1));
+            placed[n].seq = n;
+            placed[n].code = code;
+            n++;
+        }
+    }
+    if (PyErr_Occurred()) {
+        PyMem_Free(placed);
+        return NULL;
+    }
+    qsort(placed, (size_t)n, sizeof *placed, by_start_then_seq);
+    PyObject *starts = PyList_New(0), *codes = PyList_New(0), *result = NULL;
+    uint64_t code_end = 0;
+    for (Py_ssize_t i = 0; starts && codes && i < n; i++) {
+        if (i + 1 < n && placed[i + 1].start == placed[i].start) continue;  /* a later one at the same start wins */
+        uint64_t end = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(placed[i].code, 2));
+        if (end > code_end) code_end = end;
+        PyObject *start = PyLong_FromUnsignedLongLong(placed[i].start);
+        int failed = start == NULL || PyList_Append(starts, start) || PyList_Append(codes, placed[i].code);
+        Py_XDECREF(start);
+        if (failed || PyErr_Occurred()) goto done;
+    }
+    if (starts && codes) result = Py_BuildValue("(OOK)", starts, codes, (unsigned long long)code_end);
+done:
+    Py_XDECREF(starts);
+    Py_XDECREF(codes);
+    PyMem_Free(placed);
     return result;
 }
 
@@ -311,6 +383,7 @@ done:
 
 static PyMethodDef methods[] = {
     {"class_data", class_data, METH_VARARGS, class_data_doc},
+    {"code_index", code_index, METH_VARARGS, code_index_doc},
     {"ref_records", ref_records, METH_VARARGS, ref_records_doc},
     {"select", select_records, METH_VARARGS, select_doc},
     {NULL, NULL, 0, NULL},

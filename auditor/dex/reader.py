@@ -166,8 +166,6 @@ class DexFile:
         self._class_methods: dict[int, list[MethodCode]] | None = None
         self._unique_methods: list[list[MethodCode]] = []
         self._decoded: dict[int, list[Insn]] = {}
-        self._method_keys: list[int] | None = None
-        self._field_keys: list[int] | None = None
         self._code_end = 0
         self._records: tuple[memoryview, memoryview, bytes] | None = None
         self._records_built = False
@@ -216,8 +214,14 @@ class DexFile:
     def type_name(self, type_idx: int) -> str:
         names = self._type_names
         if names is None:
-            names = self._type_names = self._decode_strings(self.type_string)
+            names = self.type_names()
         return names[type_idx] if 0 <= type_idx < len(names) else "?"
+
+    def type_names(self) -> list[str]:
+        """Every type descriptor by type index, decoded on first use (for callers that name thousands)."""
+        if self._type_names is None:
+            self._type_names = self._decode_strings(self.type_string)
+        return self._type_names
 
     def _decode_strings(self, indices: array[int]) -> list[str]:
         """string(i) for many indices at once (every type descriptor, on first use): the common
@@ -290,28 +294,33 @@ class DexFile:
 
     def method_ids_named(self, class_idx: int, name_idx: int) -> list[int]:
         """Method ids of one class and name (any proto): the table is sorted by class, then name."""
-        if self._method_keys is None:
-            raw = self.data[self._method_ids_off:self._method_ids_off + 8 * self._method_ids_size]
-            self._method_keys = [(c << 32) | n for c, _p, n in struct.iter_unpack("<HHI", raw)]
-        key = (class_idx << 32) | name_idx
-        i = bisect.bisect_left(self._method_keys, key)
-        out = []
-        while i < len(self._method_keys) and self._method_keys[i] == key:
-            out.append(i)
-            i += 1
-        return out
+        return self._ids_with_key(self._method_ids_off, self._method_ids_size, class_idx, name_idx)
 
     def iter_field_ids_of(self, class_idx: int, name_idx: int) -> list[int]:
         """Field ids of one class and name: the table is sorted by class, then name."""
-        if self._field_keys is None:
-            raw = self.data[self._field_ids_off:self._field_ids_off + 8 * self._field_ids_size]
-            self._field_keys = [(c << 32) | n for c, _t, n in struct.iter_unpack("<HHI", raw)]
-        key = (class_idx << 32) | name_idx
-        i = bisect.bisect_left(self._field_keys, key)
+        return self._ids_with_key(self._field_ids_off, self._field_ids_size, class_idx, name_idx)
+
+    def _ids_with_key(self, base: int, size: int, class_idx: int, name_idx: int) -> list[int]:
+        """Entries of a method_ids or field_ids table (8 bytes: u16 class, u16, u32 name) with this
+        class and name, by a binary search of the table in place (bisect_left's steps, so a tampered,
+        unsorted table gives what bisect would)."""
+        data, key = self.data, (class_idx << 32) | name_idx
+
+        def key_at(i: int) -> int:
+            cls, _other, name = struct.unpack_from("<HHI", data, base + 8 * i)
+            return int(cls) << 32 | int(name)
+
+        lo, hi = 0, size
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if key_at(mid) < key:
+                lo = mid + 1
+            else:
+                hi = mid
         out = []
-        while i < len(self._field_keys) and self._field_keys[i] == key:
-            out.append(i)
-            i += 1
+        while lo < size and key_at(lo) == key:
+            out.append(lo)
+            lo += 1
         return out
 
     def class_defs(self) -> list[tuple[int, int, int, list[int]]]:
@@ -457,8 +466,13 @@ class DexFile:
                 else None for i, c, n in zip(indices, code_offs, units, strict=True)]
 
     def _code_ranges(self) -> tuple[list[int], list[MethodCode]]:
+        """Defined methods sorted by where their code starts (one per start, the last listed wins), and those starts."""
         if self._code_index is None:
             self.class_methods()
+            if _native is not None:
+                starts, codes, self._code_end = _native.code_index(self._unique_methods)
+                self._code_index = (starts, codes)
+                return self._code_index
             codes = [m for ms in self._unique_methods for m in ms]
             starts = [m.start for m in codes]
             if not all(map(operator.lt, starts, islice(starts, 1, None))):  # usually laid out in class order
@@ -535,8 +549,12 @@ class DexFile:
                 if return_idx in wanted and tuple(map(self.type_name, self._type_list(params_off))) in params}
 
     def method_ids_with_proto(self, protos: set[int]) -> list[int]:
-        raw = self.data[self._method_ids_off:self._method_ids_off + 8 * self._method_ids_size]
-        return [i for i, (_c, proto, _n) in enumerate(struct.iter_unpack("<HHI", raw)) if proto in protos]
+        if not protos:
+            return []
+        table = memoryview(self.data)[self._method_ids_off:self._method_ids_off + 8 * self._method_ids_size]
+        if _LITTLE_ENDIAN:  # the proto of entry i is the (4i+1)th u16: one strided view, no tuples
+            return [i for i, proto in enumerate(table.cast("H")[1::4]) if proto in protos]
+        return [i for i, (_c, proto, _n) in enumerate(struct.iter_unpack("<HHI", table)) if proto in protos]
 
     def find_sites(self, ops: bytes, indices: set[int]) -> list[tuple[MethodCode, Insn]]:
         """Instructions with one of `ops` naming one of `indices`, confirmed by decoding."""

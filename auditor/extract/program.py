@@ -62,13 +62,15 @@ class Program:
     def _index_classes(self, index: int, dex: DexFile) -> None:
         """Built once per dex; an interface list shared by many classes is named once."""
         type_name = dex.type_name
+        names = dex.type_names()
+        known = len(names)
         named: dict[int, tuple[str, ...]] = {}
         classes, subclasses = self.classes, self.subclasses
         for type_idx, super_idx, _data_off, ifaces in dex.class_defs():
-            name = type_name(type_idx)
+            name = names[type_idx] if type_idx < known else "?"
             if name in classes:
                 continue  # the platform loads the first definition; later ones are shadowed
-            sup = type_name(super_idx) if super_idx != NO_INDEX else None
+            sup = (names[super_idx] if super_idx < known else "?") if super_idx != NO_INDEX else None
             interfaces = named.get(id(ifaces))
             if interfaces is None:
                 interfaces = named[id(ifaces)] = tuple(map(type_name, ifaces))
