@@ -10,6 +10,7 @@ import pytest
 
 from auditor.extract.arsc import StringPool
 from auditor.extract.lending import found_in, needles
+from auditor.extract.occurrences import Occurrences
 from auditor.limits import Limits
 from auditor.pipeline import audit_path
 from auditor.ruleset.ruleset import LendingSignal
@@ -67,6 +68,28 @@ def test_string_pool_search_cuts_out_whole_strings(utf8: bool) -> None:
     assert pool.containing("loan") == ["LOAN OFFER"]
     assert pool.containing("loan", exact=True) == []
     assert StringPool(b"not a table").containing("loan") == []
+
+
+@pytest.mark.parametrize("text", [b"aaa loans\0loan\0xloanloan\0", "借款借款额度\0aaa loan\0"])
+def test_one_pass_finds_what_a_find_per_needle_finds(text: bytes | str) -> None:
+    """Overlapping hits, a needle inside another, at every start: the same answers as text.find."""
+    wanted = ["aa", "loan", "loans", "oan", "借款", "款借", "absent"]
+    keys = [w.encode() for w in wanted] if isinstance(text, bytes) else wanted
+    found = Occurrences(text, keys)
+    for key in keys:
+        for start in range(len(text) + 1):
+            assert found.find(key, start) == text.find(key, start), (key, start)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("utf8", [True, False])
+def test_announced_needles_give_the_same_strings(utf8: bool) -> None:
+    strings = ["LOAN OFFER", "loanloan", "Pinjaman online cepat", "借款额度最高5000元", "KYC done", "kyc"]
+    asked = [("loan", False), ("pinjaman", False), ("借款", False), ("KYC", True), ("kyc", False)]
+    announced = StringPool(_table(strings, utf8), asked)
+    plain = StringPool(_table(strings, utf8))
+    for needle, exact in asked:
+        assert announced.containing(needle, exact) == plain.containing(needle, exact)
+    assert announced.containing("KYC", exact=True) == ["KYC done"]
 
 
 @pytest.mark.parametrize(("apk", "kind"), [

@@ -12,6 +12,10 @@ Format: frameworks/base/libs/androidfw/include/androidfw/ResourceTypes.h
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from auditor.extract.occurrences import Occurrences, case_key
 
 RES_STRING_POOL = 0x0001
 RES_TABLE = 0x0002
@@ -141,14 +145,17 @@ class StringPool:
     once for terms matched in any case: only ASCII letters change, so positions stay put), and
     only the strings holding a hit are cut out: each ends with a NUL and starts after its length
     prefix. UTF-16 pools are decoded as a whole rather than searched with NUL-laden needles, which
-    byte search handles badly.
+    byte search handles badly. The needles announced at construction are found together, in one
+    pass over each text (auditor/extract/occurrences.py), rather than in one pass per needle.
     """
 
-    def __init__(self, table: bytes) -> None:
+    def __init__(self, table: bytes, needles: Iterable[tuple[str, bool]] = ()) -> None:
         self.utf8 = True
         self._raw = b""
         self._text: bytes | str = b""
         self._lowered: bytes | str | None = None
+        self._needles = tuple(needles)
+        self._found: dict[bool, Occurrences[Any]] = {}
         try:
             self._read_header(table)
         except (ValueError, struct.error):
@@ -176,22 +183,34 @@ class StringPool:
             self._lowered = raw if self.utf8 else raw.decode("utf-16-le", "replace")
         return self._lowered
 
+    def _key(self, needle: str, exact: bool) -> tuple[bool, bytes | str]:
+        """Which text to search (the lowered twin or not) and for what, as that text spells it."""
+        lowered, key = case_key(needle, exact)
+        return lowered, key.encode("utf-8") if self.utf8 else key
+
+    def _occurrences(self, lowered: bool) -> Occurrences[Any]:
+        """Every needle announced at construction found in one pass over that text, on first use."""
+        if lowered not in self._found:
+            keys = [key for low, key in (self._key(n, e) for n, e in self._needles) if low == lowered]
+            self._found[lowered] = Occurrences(self._haystack(lowered), keys)
+        return self._found[lowered]
+
     def containing(self, needle: str, exact: bool = False, limit: int = 64) -> list[str]:
         """Strings that contain `needle` (ASCII letters in any case unless `exact`), at most `limit` of them."""
         if not self._raw:
             return []
-        lowered = not exact and needle.lower() != needle.upper()  # CJK has no case: search the text as is
-        haystack = self._haystack(lowered)
-        return _cut(self._text, haystack, needle.lower() if lowered else needle, self.utf8, limit)
+        lowered, key = self._key(needle, exact)
+        found = self._occurrences(lowered)
+        return _cut(self._text, lambda start: found.find(key, start), self.utf8, limit)
 
 
-def _cut(text: bytes | str, haystack: bytes | str, needle: str, utf8: bool, limit: int) -> list[str]:
-    """The strings of a pool's text that hold `needle` in `haystack` (the text, or its lowered twin)."""
+def _cut(text: bytes | str, find: Callable[[int], int], utf8: bool, limit: int) -> list[str]:
+    """The strings of a pool's text that hold the needle `find` finds (in the text, or its lowered twin)."""
     found: list[str] = []
     if utf8:
-        assert isinstance(text, bytes) and isinstance(haystack, bytes)
-        encoded, nul = needle.encode("utf-8"), b"\0"
-        pos = haystack.find(encoded)
+        assert isinstance(text, bytes)
+        nul = b"\0"
+        pos = find(0)
         while pos >= 0 and len(found) < limit:
             start = text.rfind(nul, 0, pos) + 1
             for _ in range(2):  # UTF-16 length, then UTF-8 length, each 1 or 2 bytes
@@ -199,15 +218,15 @@ def _cut(text: bytes | str, haystack: bytes | str, needle: str, utf8: bool, limi
             stop = text.find(nul, pos)
             stop = len(text) if stop < 0 else stop
             found.append(text[min(start, pos):stop].decode("utf-8", "replace"))
-            pos = haystack.find(encoded, stop)
+            pos = find(stop)
         return found
-    assert isinstance(text, str) and isinstance(haystack, str)
-    pos = haystack.find(needle)
+    assert isinstance(text, str)
+    pos = find(0)
     while pos >= 0 and len(found) < limit:
         start = text.rfind("\0", 0, pos) + 1
         start += 2 if start < pos and ord(text[start]) & 0x8000 else 1
         stop = text.find("\0", pos)
         stop = len(text) if stop < 0 else stop
         found.append(text[min(start, pos):stop])
-        pos = haystack.find(needle, stop)
+        pos = find(stop)
     return found

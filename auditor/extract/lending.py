@@ -2,10 +2,11 @@
 
 What to look for is data (rules/catalog/lending.yaml); this module only finds it, cheaply. The
 label and package name are short; resources.arsc's string pool and each dex file's string data
-are lowered once and searched byte-wise for each term, and only the strings holding a hit are
-decoded and checked for a whole-word match. The dex search stops as soon as the signals found
-already make a confident verdict, so a lending app costs less than a clean one. Weighing the
-signals into a verdict is auditor/classify.py's job.
+are lowered once and searched byte-wise, every term of the place in one pass
+(auditor/extract/occurrences.py), and only the strings holding a hit are decoded and checked
+for a whole-word match. The dex search stops as soon as the signals found already make a
+confident verdict, so a lending app costs less than a clean one. Weighing the signals into a
+verdict is auditor/classify.py's job.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from functools import cache
 from auditor.containers import ApkPiece
 from auditor.errors import CorruptArchive
 from auditor.extract.arsc import StringPool
+from auditor.extract.occurrences import Occurrences, case_key
 from auditor.extract.program import DexUnit
 from auditor.model import Evidence, SdkUse
 from auditor.ruleset.ruleset import LendingCatalog, LendingSignal
@@ -70,7 +72,7 @@ class DexStrings:
     searched in a lowered copy of the run, made once.
     """
 
-    def __init__(self, unit: DexUnit) -> None:
+    def __init__(self, unit: DexUnit, needles: Iterable[tuple[str, bool]] = ()) -> None:
         self.unit = unit
         offsets = unit.dex.string_offsets
         data = unit.dex.data
@@ -78,17 +80,26 @@ class DexStrings:
         end = data.find(b"\0", max(offsets)) if offsets else 0
         self.hi = len(data) if end < 0 else end + 1
         self.exact = data[self.lo:self.hi]
-        self._lowered: bytes | None = None
+        self._needles = tuple(needles)
+        self._found: dict[bool, Occurrences[bytes]] = {}
+
+    @staticmethod
+    def _key(needle: str, exact: bool) -> tuple[bool, bytes]:
+        lowered, key = case_key(needle, exact)
+        return lowered, key.encode("utf-8")
+
+    def _occurrences(self, lowered: bool) -> Occurrences[bytes]:
+        """Every needle announced at construction, found in one pass over that copy on first use."""
+        if lowered not in self._found:
+            keys = [key for low, key in (self._key(n, e) for n, e in self._needles) if low == lowered]
+            self._found[lowered] = Occurrences(self.exact.lower() if lowered else self.exact, keys)
+        return self._found[lowered]
 
     def containing(self, needle: str, exact: bool, limit: int = MAX_HITS) -> Iterable[str]:
-        if exact or needle.lower() == needle.upper():  # CJK and Thai have no case: search the data as is
-            haystack, encoded = self.exact, needle.encode("utf-8")
-        else:
-            if self._lowered is None:
-                self._lowered = self.exact.lower()
-            haystack, encoded = self._lowered, needle.lower().encode("utf-8")
+        lowered, encoded = self._key(needle, exact)
+        found = self._occurrences(lowered)
         seen = 0
-        pos = haystack.find(encoded)
+        pos = found.find(encoded)
         while pos >= 0 and seen < limit:
             start = self.exact.rfind(b"\0", 0, pos) + 1
             while start < pos and self.exact[start] & 0x80:  # the ULEB128 length's continuation bytes
@@ -97,7 +108,7 @@ class DexStrings:
             stop = self.exact.find(b"\0", pos)
             seen += 1
             yield self.exact[start:len(self.exact) if stop < 0 else stop].decode("utf-8", "replace")
-            pos = haystack.find(encoded, pos + 1 if stop < 0 else stop)
+            pos = found.find(encoded, pos + 1 if stop < 0 else stop)
 
 
 class LendingSearch:
@@ -134,6 +145,10 @@ class LendingSearch:
                 if self._match(signal, place, texts, dex):
                     break
 
+    def needles(self, place: str) -> list[tuple[str, bool]]:
+        """Every (needle, exact) that search_pool may look for in `place`, to find them all in one pass."""
+        return [(n, s.case == "exact") for s in self._signals(place) for n in needles(s.terms, s.case == "exact")]
+
     def _signals(self, place: str) -> list[LendingSignal]:
         return [s for s in self.catalog.signals if place in s.places]
 
@@ -166,11 +181,11 @@ def lending_signals(catalog: LendingCatalog, label: str | None, package: str, sd
     for piece in pieces:
         table = _arsc(piece)
         if table:
-            search.search_pool("resources", StringPool(table).containing, catalog.max_string)
+            search.search_pool("resources", StringPool(table, search.needles("resources")).containing, catalog.max_string)
     for unit in units:
         if search.confident:
             break
-        search.search_pool("dex", DexStrings(unit).containing, catalog.max_string, unit.entry)
+        search.search_pool("dex", DexStrings(unit, search.needles("dex")).containing, catalog.max_string, unit.entry)
     return tuple(search.evidence)
 
 
