@@ -3,12 +3,14 @@ every rule's own `tests` table (fixtures it must fire on / stay silent on) holds
 
 from __future__ import annotations
 
+import dataclasses
+import fnmatch
 from pathlib import Path
 
 import pytest
 
 from auditor.errors import RuleError
-from auditor.ruleset.ruleset import load_ruleset, validate_dir
+from auditor.ruleset.ruleset import PackerEntry, RuleSet, load_ruleset, validate_dir
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -83,3 +85,21 @@ def test_cached_rule_set_follows_every_edit(tmp_path: Path, monkeypatch) -> None
     assert load_ruleset_cached((mine,)) == first
     (mine / "r.yaml").write_text(rule.format(points=4))
     assert load_ruleset_cached((mine,)).rule("MY-RULE").points == 4
+
+
+@pytest.mark.parametrize("globs", [
+    ("*/libjiagu.so", "lib/*/libshella-*.so", "assets/WSSEC?.jar", "assets/ijm_lib/*", "apkprotect.com/*"),
+    ("assets/[abc]x.dat", "*[0-9]", "plain/name.bin", "*"),
+])
+def test_packer_name_first_pass_keeps_every_name_a_glob_matches(rules: RuleSet, globs: tuple[str, ...]) -> None:
+    """The cheap endswith/startswith pass may keep too much, never too little (fnmatch has the last word)."""
+    packed = dataclasses.replace(rules, packers=(PackerEntry("p", globs, (), "https://example.invalid"),))
+    ends, starts = packed.packer_name_ends
+    names = ["lib/arm64-v8a/libjiagu.so", "x/libjiagu.so", "lib/x86/libshella-2.so", "assets/WSSEC1.jar",
+             "assets/ijm_lib/a/b", "apkprotect.com/key", "assets/bx.dat", "res/raw/a7", "plain/name.bin",
+             "res/drawable/icon.png", "classes.dex", "AndroidManifest.xml", "libjiagu.so"]
+    for name in names:
+        if any(fnmatch.fnmatchcase(name, g) for g in globs):
+            assert name.endswith(ends) or name.startswith(starts), name
+    if "*" not in globs:
+        assert not any(n.endswith(ends) or n.startswith(starts) for n in ("res/drawable/icon.png", "classes.dex"))

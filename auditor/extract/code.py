@@ -438,8 +438,9 @@ class CodeScan:
 
     def _packers(self, pieces: list[ApkPiece]) -> list[Evidence]:
         found = []
-        # one regex over every name first: framework-res has thousands of entries and few match any glob
-        names = [n for p in pieces for n in p.archive.names() if self.rules.packer_files.match(n)]
+        # a cheap first pass over every name: framework-res has thousands of entries and few match any glob
+        ends, starts = self.rules.packer_name_ends
+        names = [n for p in pieces for n in p.archive.names() if n.endswith(ends) or n.startswith(starts)]
         for packer in self.rules.packers:
             hits = [n for n in names if any(fnmatch.fnmatchcase(n, g) for g in packer.files)]
             hits += [c for c in self.program.classes if c.startswith(packer.classes)] if packer.classes else []

@@ -8,12 +8,11 @@ id replaces the built-in one.
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import json
 import logging
 import os
-import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from functools import cached_property
 from pathlib import Path
@@ -249,14 +248,33 @@ class RuleSet:
         return {entry.id: entry for entry in self.apis}
 
     @cached_property
-    def packer_files(self) -> re.Pattern[str]:
-        """One regex matching a file name that any packer's glob matches: a first pass over an
-        app's thousands of entries in C, before the per-packer globs are tried on the few hits."""
-        globs = sorted({glob for packer in self.packers for glob in packer.files})
-        return re.compile("|".join(fnmatch.translate(g) for g in globs) or "(?!)")
+    def packer_name_ends(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(ends, starts): a file name that any packer's glob matches ends with one of `ends` or
+        starts with one of `starts`. A first pass over an app's thousands of entries in C
+        (str.endswith and startswith take tuples), before the per-packer globs are tried on the few
+        names left; the one regex of every glob it replaces cost 60 ms on framework-res.apk's 7,600
+        entries (each `.*` alternative scanned every name) and 11 ms to compile in every process.
+
+        The literal text after a glob's last wildcard (`*`, `?`, or a `[...]` set) must end every
+        name it matches; a glob ending in a wildcard gives the literal text before its first one.
+        """
+        ends: set[str] = set()
+        starts: set[str] = set()
+        for glob in {glob for packer in self.packers for glob in packer.files}:
+            tail = glob[max(glob.rfind(c) for c in "*?]") + 1:]
+            if tail:
+                ends.add(tail)
+            else:
+                starts.add(glob[:min((i for i in map(glob.find, "*?[") if i >= 0), default=len(glob))])
+        return _shortest(ends, str.endswith), _shortest(starts, str.startswith)
 
     def infos(self) -> tuple[RuleInfo, ...]:
         return tuple(r.info() for r in self.rules)
+
+
+def _shortest(affixes: set[str], covers: Callable[[str, str], bool]) -> tuple[str, ...]:
+    """The affixes that no shorter one in the set already covers (".so" makes "/libjiagu.so" redundant)."""
+    return tuple(sorted(a for a in affixes if not any(o != a and covers(a, o) for o in affixes)))
 
 
 def _entries(data: Any) -> list[dict[str, Any]]:
