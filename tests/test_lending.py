@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from auditor.extract.arsc import StringPool
-from auditor.extract.lending import found_in, needles
+from auditor.extract.lending import _cannot_match, found_in, needles, word_pattern
 from auditor.extract.occurrences import Occurrences
 from auditor.limits import Limits
 from auditor.pipeline import audit_path
@@ -34,6 +34,20 @@ def test_loan_matches_as_a_word(text: str, found: bool) -> None:
                                              ("EMIT", False), ("emi", False)])
 def test_acronyms_match_in_capitals_only(text: str, found: bool) -> None:
     assert (found_in(text, signal("EMI", case="exact"), "EMI") is not None) is found
+
+
+def test_the_cheap_no_is_never_wrong() -> None:
+    """_cannot_match spares compiling a pattern; it may only say no where the pattern finds nothing."""
+    terms = ["loan", "EMI", "p\u0131njaman", "préstamo", "贷款", "Kredit", "\u212aredit", "\u017fms", "upi://pay"]
+    texts = ["Loan Shark", "pinjaman", "PINJAMAN", "SMS", "kredit", "EMI plan", "préstamo rápido", "PRÉSTAMO", "贷款", "upi://PAY",
+             "plain app", ""]
+    for term in terms:
+        for text in texts:
+            for case in ("any", "exact"):
+                if _cannot_match(text, term, case):
+                    assert word_pattern(term, case, "substring").search(text) is None, (term, text, case)
+    assert not _cannot_match("pinjaman", "p\u0131njaman", "any")  # dotless i folds to i: the pattern does match
+    assert word_pattern("p\u0131njaman", "any", "substring").search("pinjaman") is not None
 
 
 def test_one_search_finds_a_term_and_its_longer_forms() -> None:
