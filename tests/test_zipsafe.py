@@ -622,6 +622,26 @@ def test_unpacked_budget_is_shared_across_reads() -> None:
         archive.read("b")
 
 
+def test_a_kept_entry_is_decoded_once_and_counted_each_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    archive = ZipArchive.from_bytes(make_zip([("resources.arsc", noise(2000))]), Limits(max_unpacked_bytes=5000))
+    first = archive.read("resources.arsc", keep=True)
+    monkeypatch.setattr(archive, "_decode", lambda *_: pytest.fail("a kept entry was inflated again"))
+    with pytest.raises(LimitExceeded, match="more than 1999 bytes"):
+        archive.read("resources.arsc", max_bytes=1999)
+    assert archive.read("resources.arsc") == first
+    with pytest.raises(LimitExceeded, match="--max-unpacked: 5000 bytes"):  # 2000 + 2000 used: the budget still counts it
+        archive.read("resources.arsc")
+
+
+def test_a_damaged_entry_is_not_kept() -> None:
+    data = bytearray(make_zip([("a", b"x" * 100)], zipfile.ZIP_STORED))
+    data[data.index(b"x" * 100)] = ord("y")  # the CRC no longer matches
+    archive = ZipArchive.from_bytes(bytes(data), LIMITS)
+    archive.read("a", keep=True)
+    archive.read("a")
+    assert archive.damage("a") == ("zip entry CRC does not match",) * 2  # checked again, as without keep
+
+
 def test_small_entries_may_have_any_ratio() -> None:
     content = bytes(1000 * 1024)  # ~1000:1, but under 1 MiB
     archive = ZipArchive.from_bytes(make_zip([("zeros", content)]), LIMITS)

@@ -640,6 +640,7 @@ class ZipArchive:
         self._anomalies = list(dict.fromkeys(anomalies))
         self._seen = set(self._anomalies)
         self._damage: dict[str, list[str]] = {}
+        self._kept: dict[str, bytes] = {}
         self.budget = budget or UnpackBudget()
 
     @classmethod
@@ -684,13 +685,16 @@ class ZipArchive:
         slots = {new: self._slots[old] for new, old in names.items() if old in self._slots}
         return ZipArchive(self._view, self._limits, label, slots, [], self.budget)
 
-    def read(self, name: str, *, max_bytes: int | None = None, limit_name: str = "max_bytes") -> bytes:
+    def read(self, name: str, *, max_bytes: int | None = None, limit_name: str = "max_bytes", keep: bool = False) -> bytes:
         """The entry's content as Android would read it, within every limit.
 
         Raises KeyError for a name the archive lacks, LimitExceeded when the output passes
         `max_bytes`, the ratio limit or the archive's remaining unpacked budget, and
         CorruptArchive when the data cannot be decoded. A CRC mismatch is only recorded.
         `limit_name` is the option the user changes to raise `max_bytes` (e.g. "--max-dex").
+        `keep` holds on to an undamaged entry's bytes, so that reading it again (resources.arsc:
+        for the label, then for the lending search) neither inflates nor checksums it twice; a
+        later read still counts against the limits and the unpacked budget as if it were decoded.
         """
         slot = self._slots[name]
         if slot.problem is not None:
@@ -698,12 +702,19 @@ class ZipArchive:
         guard = self._guard(name, max_bytes, limit_name)
         if slot.entry.uncompressed_size > guard.cap:
             raise guard.over_cap()
-        if slot.entry.flags & FLAG_ENCRYPTED:
-            data = self._decode_encrypted(slot, guard)
-        else:
-            data = self._decode(slot, guard)
-            self._check_crc(slot.entry, data)
+        data = self._kept.get(name)  # undamaged, so exactly uncompressed_size bytes: within the cap just checked
+        if data is None:
+            data = self._decode_checked(slot, guard)
+            if keep and name not in self._damage:
+                self._kept[name] = data
         self.budget.used += len(data)
+        return data
+
+    def _decode_checked(self, slot: _Slot, guard: _Guard) -> bytes:
+        if slot.entry.flags & FLAG_ENCRYPTED:
+            return self._decode_encrypted(slot, guard)
+        data = self._decode(slot, guard)
+        self._check_crc(slot.entry, data)
         return data
 
     def damage(self, name: str) -> tuple[str, ...]:

@@ -110,7 +110,7 @@ class ResourceStrings:
         if not self.piece.archive.has("resources.arsc"):
             return shown
         if self._table is None:
-            self._table = self.piece.archive.read("resources.arsc")
+            self._table = self.piece.archive.read("resources.arsc", keep=True)  # the lending search reads it again
         resolved = resolve_string(self._table, resource_id)
         return resolved if resolved is not None else _resolve_with_androguard(self._table, resource_id, shown)
 
