@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from auditor.errors import RuleError
-from auditor.ruleset.ruleset import PackerEntry, RuleSet, load_ruleset, validate_dir
+from auditor.ruleset.ruleset import PackerEntry, RuleSet, glob_matches, load_ruleset, validate_dir
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -101,5 +101,7 @@ def test_packer_name_first_pass_keeps_every_name_a_glob_matches(rules: RuleSet, 
     for name in names:
         if any(fnmatch.fnmatchcase(name, g) for g in globs):
             assert name.endswith(ends) or name.startswith(starts), name
+        for glob in globs:
+            assert glob_matches(name, glob) == fnmatch.fnmatchcase(name, glob), (name, glob)
     if "*" not in globs:
         assert not any(n.endswith(ends) or n.startswith(starts) for n in ("res/drawable/icon.png", "classes.dex"))

@@ -9,7 +9,6 @@ scanned the same way when they are plain dex.
 from __future__ import annotations
 
 import bisect
-import fnmatch
 import math
 import struct
 from collections import defaultdict
@@ -29,7 +28,7 @@ from auditor.flow.labels import endpoint_label
 from auditor.flow.library import Library
 from auditor.limits import Limits
 from auditor.model import CodeFacts, CodeRef, Evidence, Origin, SdkUse
-from auditor.ruleset.ruleset import ApiEntry, RuleSet
+from auditor.ruleset.ruleset import ApiEntry, RuleSet, glob_matches
 
 STRING_OPS = bytes([CONST_STRING, CONST_STRING_JUMBO])
 OBFUSCATED_NAME_SHARE = 0.5
@@ -441,9 +440,11 @@ class CodeScan:
         # a cheap first pass over every name: framework-res has thousands of entries and few match any glob
         ends, starts = self.rules.packer_name_ends
         names = [n for p in pieces for n in p.archive.names() if n.endswith(ends) or n.startswith(starts)]
+        prefixes = self.rules.packer_class_prefixes  # likewise one pass over the classes, not one per packer
+        classes = [c for c in self.program.classes if c.startswith(prefixes)] if prefixes else []
         for packer in self.rules.packers:
-            hits = [n for n in names if any(fnmatch.fnmatchcase(n, g) for g in packer.files)]
-            hits += [c for c in self.program.classes if c.startswith(packer.classes)] if packer.classes else []
+            hits = [n for n in names if any(glob_matches(n, g) for g in packer.files)]
+            hits += [c for c in classes if c.startswith(packer.classes)] if packer.classes else []
             if hits:
                 # only a packer hides the code; protectors and obfuscators leave it readable
                 kind = "packer" if packer.kind == "packer" else "obfuscation"
