@@ -14,6 +14,7 @@ import struct
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from auditor.containers import ApkPiece
 from auditor.containers.zipsafe import ZipArchive
@@ -67,8 +68,13 @@ def called_with_literal(data: bytes, invoke_at: int) -> bool:
     return any(invoke_at - 2 * units >= 0 and data[invoke_at - 2 * units] in ops for units, ops in LITERAL_OPS.items())
 
 
+@lru_cache(maxsize=256)
 def entropy(sample: bytes) -> float:
-    """Shannon entropy of a byte string, in bits per byte."""
+    """Shannon entropy of a byte string, in bits per byte.
+
+    Kept for the last samples: the stub-packer check here and the unlisted-packer check
+    (auditor/extract/loaders.py) both weigh the head of every large asset.
+    """
     if not sample:
         return 0.0
     counts = [0] * 256
