@@ -15,6 +15,8 @@ from auditor.dex.reader import DexFile
 from auditor.flow import engine as flow_engine
 from auditor.flow.engine import parse_proto
 from auditor.flow.library import Library
+from auditor.flow.summary import SinkHit, Summary
+from auditor.model import FlowStep
 from auditor.ruleset.ruleset import FlowEntry
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,6 +93,21 @@ def test_retrofit_endpoint_joins_base_url_and_annotation_path() -> None:
     flow = contacts["flows"][0]
     assert "Retrofit @POST" in flow["value"]
     assert any(e.endswith("/v1/contacts") and e.startswith("https://") for e in flow["endpoints"])
+
+
+def test_a_sink_seen_again_with_its_destination_keeps_it() -> None:
+    """A helper that sends through a socket kept in a field is often analysed before the method that
+    opens the socket: the second visit finds the URL, and callers must learn it."""
+    step = (FlowStep("Lapp/Socket;->push(Ljava/lang/String;)V", 2, "sends it"),)
+    blind = SinkHit("network", "Lokhttp3/WebSocket;->send", frozenset(), frozenset(), step)
+    seeing = SinkHit("network", "Lokhttp3/WebSocket;->send", frozenset({"wss://ws.example.invalid"}), frozenset(), step)
+    summary = Summary()
+    assert summary.add_sink(1, blind)
+    later = Summary()
+    later.add_sink(1, seeing)
+    assert summary.grow(later), "a destination learnt later is a change its callers must see"
+    assert summary.sinks[1] == [seeing]
+    assert not summary.grow(later)
 
 
 JOB_PAYLOAD = """  - id: research.job_payload

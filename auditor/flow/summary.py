@@ -44,10 +44,21 @@ class Summary:
     addresses: dict[FlowKey, frozenset[int]] = field(default_factory=dict)
     """Flows found here whose destination is passed in by a caller (the connection, the URL), by position."""
 
-    def add_sink(self, position: int, hit: SinkHit) -> None:
+    def add_sink(self, position: int, hit: SinkHit) -> bool:
+        """Record a sink reached from a parameter; True if that is new. A sink seen again with more
+        destinations (learnt on a later visit: the URL was in a field written elsewhere) keeps them."""
         hits = self.sinks.setdefault(position, [])
-        if len(hits) < MAX_HITS_PER_PARAM and all((h.kind, h.call) != (hit.kind, hit.call) for h in hits):
+        for n, old in enumerate(hits):
+            if (old.kind, old.call) == (hit.kind, hit.call):
+                if hit.endpoints <= old.endpoints and hit.address_params <= old.address_params:
+                    return False
+                hits[n] = SinkHit(old.kind, old.call, old.endpoints | hit.endpoints,
+                                  old.address_params | hit.address_params, old.steps)
+                return True
+        if len(hits) < MAX_HITS_PER_PARAM:
             hits.append(hit)
+            return True
+        return False
 
     def grow(self, other: Summary) -> bool:
         """Merge `other` into this summary (summaries only grow, so iteration ends); True if it changed."""
@@ -61,10 +72,8 @@ class Summary:
                 self.param_out[pos] = old | labels
                 changed = True
         for pos, hits in other.sinks.items():
-            before = len(self.sinks.get(pos, ()))
             for hit in hits:
-                self.add_sink(pos, hit)
-            changed |= len(self.sinks.get(pos, ())) != before
+                changed |= self.add_sink(pos, hit)
         for key, positions in other.addresses.items():
             old_positions = self.addresses.get(key, frozenset())
             if not positions <= old_positions:
