@@ -84,6 +84,8 @@ POSITIVE = {
                         "https://api.okhttp.example.invalid/v1/sms"),
     "flow_volley": Flow("contacts", ON_CREATE, ("ContactReader;->read(", "ContactUploadRequest;->"),
                         "https://api.volley.example.invalid/v1/contacts"),
+    "flow_volley_helper": Flow("contacts", ON_CREATE, ("ContactReader;->read(", "ContactsRequest;->getParams("),
+                               "https://api.volleyhelper.example.invalid/v1/contacts"),
     "flow_websocket": Flow("sms", ON_CREATE, ("SmsReader;->read(", "SmsSocket;->push("),
                            "wss://ws.websocket.example.invalid/v1/sms"),
     "flow_socketio": Flow("call_log", ON_CREATE, ("CallLogReader;->read(", "CallChannel;->emit("),

@@ -392,15 +392,19 @@ class FlowEngine:
             self._annotations[cls] = table
         return table.get((name, proto))
 
-    def callback_targets(self, value_type: str | None, declared: str | None, invoke_cls: str, method: str) -> list[Node]:
-        """App methods named `method` that a library may call on an object of this type."""
+    def callback_targets(self, value_type: str | None, declared: str | None, invoke_cls: str, method: str,
+                         types: tuple[str, ...] = ()) -> list[Node]:
+        """App methods named `method` that a library may call on an object of this type: the value's
+        known class first, else its declared type, the invoked class, then the library classes the
+        catalog says it may extend."""
         for cls in (value_type, declared, invoke_cls):
             if not cls:
                 continue
             found = self._named_methods(cls, method)
             if found:
                 return found[:MAX_CALLBACK_TARGETS]
-        return []
+        found = list(dict.fromkeys(n for cls in types for n in self._named_methods(cls, method)))
+        return found[:MAX_CALLBACK_TARGETS]
 
     def _named_methods(self, cls: str, method: str) -> list[Node]:
         classes = [cls] if cls in self.program.classes else []

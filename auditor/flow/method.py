@@ -496,7 +496,7 @@ class MethodAnalysis:
             if not regs:
                 continue
             target_val = state.get(regs[0], NO_VAL)
-            targets = self.engine.callback_targets(target_val[1], info.param_type(cb.target), info.cls, cb.method)
+            targets = self.engine.callback_targets(target_val[1], info.param_type(cb.target), info.cls, cb.method, cb.types)
             given: dict[int, LabelSet] = {0: target_val[0]}
             for n, src in enumerate(cb.args, start=1):
                 given[n] = temps.get(src, EMPTY) if src.startswith("$") else \

@@ -167,6 +167,9 @@ class FlowCall:
     method: str
     args: tuple[str, ...]
     result: str | None = None
+    types: tuple[str, ...] = ()
+    """Library classes the target may be an app subclass of, beyond its declared type (the library's
+    own hierarchy is not in the app: a StringRequest subclass is a Request)."""
 
 
 @dataclass(frozen=True)
@@ -473,7 +476,8 @@ class _Collector:
 
 def _flow_entry(entry: dict[str, Any]) -> FlowEntry:
     built: FlowEntry = _build(FlowEntry, {k: v for k, v in entry.items() if k != "calls"})
-    calls = tuple(FlowCall(c["target"], c["method"], tuple(c["args"]), c.get("result")) for c in entry.get("calls", ()))
+    calls = tuple(FlowCall(c["target"], c["method"], tuple(c["args"]), c.get("result"), tuple(c.get("types", ())))
+                  for c in entry.get("calls", ()))
     return FlowEntry(**{**built.__dict__, "calls": calls})
 
 
