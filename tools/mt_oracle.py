@@ -769,7 +769,7 @@ def run_auditor(apk: Path, repo: Path, timeout: float) -> dict:
         return result
     result["levels"] = {c: s.get("level", "?") for c, s in app.get("channels", {}).items()}
     result["flows"] = sorted({f"{c}: {e.get('entry_point')} -> {', '.join(e.get('endpoints') or [])}"
-                              for c, s in app.get("channels", {}).items() for e in s.get("evidence", [])
+                              for c, s in app.get("channels", {}).items() for e in s.get("flows", [])
                               if e.get("kind") == "flow"})
     result["status"] = app.get("status")
     return result
@@ -781,9 +781,36 @@ def levels(result: dict) -> dict[str, str]:
     return {c: ("upload" if c in found else "-") for c in CHANNEL_KINDS}
 
 
+def agree(result: dict) -> str:
+    """Whether MT and the auditor agree on `upload` for every channel ("n/a" when either has no verdict)."""
+    ours = result.get("auditor", {}).get("levels")
+    if not ours or result.get("error"):
+        return "n/a"
+    theirs = levels(result)
+    same = all((theirs[c] == "upload") == (ours.get(c) == "upload") for c in CHANNEL_KINDS)
+    return "yes" if same else "**no**"
+
+
+def markdown_rows(results: list[dict]) -> list[str]:
+    """One table row per result for docs/flow-oracle.md: verdicts, CPU seconds and peak MB of both tools."""
+    rows = []
+    for result in results:
+        ours = result.get("auditor", {})
+        mt = " / ".join(levels(result).values()) if not result.get("error") else f"MT: {result['error'][:90]}"
+        cpu = result.get("cpu_s", result.get("cpu_s_so_far"))
+        peak = result.get("peak_mb", result.get("peak_mb_so_far"))
+        mt_cost = f"{cpu:.1f} / {peak:.0f}" if cpu is not None and peak is not None else ""
+        audit = " / ".join(ours.get("levels", {}).get(c, "?") for c in CHANNEL_KINDS)
+        audit_cost = f"{ours['cpu_s']:.2f} / {ours['peak_mb']:.0f}" if "cpu_s" in ours and "peak_mb" in ours else ""
+        rows.append(f"| `{Path(result['apk']).name}` | {mt} | {mt_cost} | {audit} | {audit_cost} | {agree(result)} |")
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("apks", nargs="+", type=Path)
+    parser.add_argument("apks", nargs="*", type=Path)
+    parser.add_argument("--table", type=Path, nargs="+", metavar="JSON",
+                        help="print the markdown table rows of earlier --json results instead of running anything")
     parser.add_argument("--mt-bin", type=Path, default=Path("/tmp/mt-venv/bin"),
                         help="folder holding mariana-trench (a venv's bin; default /tmp/mt-venv/bin)")
     parser.add_argument("--work", type=Path, default=Path("/tmp/mt-oracle"), help="scratch folder")
@@ -799,6 +826,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-rss-mb", type=float, default=8192,
                         help="stop MT when its resident memory passes this many MB (default 8192)")
     args = parser.parse_args(argv)
+    if args.table:
+        for path in args.table:
+            print("\n".join(markdown_rows(json.loads(path.read_text()))))
+        return 0
     config = write_config(args.work)
     jdk = None if args.no_jdk else jdk_classes(args.work)
     results = []
