@@ -119,6 +119,46 @@ KNOWN_SUPERS = {
     "Ljava/util/ArrayList;": "Ljava/util/AbstractList;",
     "Landroid/widget/Button;": "Landroid/widget/TextView;",
     "Landroid/widget/TextView;": "Landroid/view/View;",
+    # android.view/android.widget: an app view extending one of these calls ViewGroup/View methods on
+    # itself; inferred from receivers alone the chain can stop short of ViewGroup and MT aborts
+    # ("Caller and callee intervals do not intersect", simplestnotes: ExpandedMenuView extends ListView)
+    "Landroid/view/ViewGroup;": "Landroid/view/View;",
+    "Landroid/widget/LinearLayout;": "Landroid/view/ViewGroup;",
+    "Landroid/widget/FrameLayout;": "Landroid/view/ViewGroup;",
+    "Landroid/widget/RelativeLayout;": "Landroid/view/ViewGroup;",
+    "Landroid/widget/AdapterView;": "Landroid/view/ViewGroup;",
+    "Landroid/widget/AbsListView;": "Landroid/widget/AdapterView;",
+    "Landroid/widget/ListView;": "Landroid/widget/AbsListView;",
+    "Landroid/widget/ExpandableListView;": "Landroid/widget/ListView;",
+    "Landroid/widget/GridView;": "Landroid/widget/AbsListView;",
+    "Landroid/widget/AbsSpinner;": "Landroid/widget/AdapterView;",
+    "Landroid/widget/Spinner;": "Landroid/widget/AbsSpinner;",
+    "Landroid/widget/ScrollView;": "Landroid/widget/FrameLayout;",
+    "Landroid/widget/HorizontalScrollView;": "Landroid/widget/FrameLayout;",
+    "Landroid/widget/ImageView;": "Landroid/view/View;",
+    "Landroid/widget/ImageButton;": "Landroid/widget/ImageView;",
+    "Landroid/widget/EditText;": "Landroid/widget/TextView;",
+    "Landroid/widget/AutoCompleteTextView;": "Landroid/widget/EditText;",
+    "Landroid/widget/MultiAutoCompleteTextView;": "Landroid/widget/AutoCompleteTextView;",
+    "Landroid/widget/CheckedTextView;": "Landroid/widget/TextView;",
+    "Landroid/widget/CompoundButton;": "Landroid/widget/Button;",
+    "Landroid/widget/CheckBox;": "Landroid/widget/CompoundButton;",
+    "Landroid/widget/RadioButton;": "Landroid/widget/CompoundButton;",
+    "Landroid/widget/Switch;": "Landroid/widget/CompoundButton;",
+    "Landroid/widget/ToggleButton;": "Landroid/widget/CompoundButton;",
+    "Landroid/widget/ProgressBar;": "Landroid/view/View;",
+    "Landroid/widget/AbsSeekBar;": "Landroid/widget/ProgressBar;",
+    "Landroid/widget/SeekBar;": "Landroid/widget/AbsSeekBar;",
+    "Landroid/widget/RatingBar;": "Landroid/widget/AbsSeekBar;",
+    "Landroid/widget/RadioGroup;": "Landroid/widget/LinearLayout;",
+    "Landroid/widget/TableLayout;": "Landroid/widget/LinearLayout;",
+    "Landroid/widget/TableRow;": "Landroid/widget/LinearLayout;",
+    "Landroid/widget/ViewAnimator;": "Landroid/widget/FrameLayout;",
+    "Landroid/widget/ViewFlipper;": "Landroid/widget/ViewAnimator;",
+    "Landroid/widget/AbsoluteLayout;": "Landroid/view/ViewGroup;",
+    "Landroid/webkit/WebView;": "Landroid/widget/AbsoluteLayout;",
+    "Landroid/view/SurfaceView;": "Landroid/view/View;",
+    "Landroid/view/TextureView;": "Landroid/view/View;",
     "Lcom/android/volley/toolbox/StringRequest;": "Lcom/android/volley/Request;",
     "Lkotlin/coroutines/jvm/internal/SuspendLambda;": "Lkotlin/coroutines/jvm/internal/ContinuationImpl;",
     "Lkotlin/coroutines/jvm/internal/ContinuationImpl;": "Lkotlin/coroutines/jvm/internal/BaseContinuationImpl;",
@@ -796,7 +836,8 @@ def markdown_rows(results: list[dict]) -> list[str]:
     rows = []
     for result in results:
         ours = result.get("auditor", {})
-        mt = " / ".join(levels(result).values()) if not result.get("error") else f"MT: {result['error'][:90]}"
+        error = re.sub(r"/\S*/source/(\w+\.cpp:\d+):.*", r"\1 assertion", result.get("error", ""))
+        mt = " / ".join(levels(result).values()) if not error else f"MT: {error[:90]}"
         cpu = result.get("cpu_s", result.get("cpu_s_so_far"))
         peak = result.get("peak_mb", result.get("peak_mb_so_far"))
         mt_cost = f"{cpu:.1f} / {peak:.0f}" if cpu is not None and peak is not None else ""
