@@ -346,12 +346,20 @@ def from_data(data: dict[str, Any]) -> RuleSet:
 
 def _build(cls: Any, entry: dict[str, Any]) -> Any:
     """A catalog dataclass from a schema-checked entry; documentary keys (note, see_also) are dropped."""
-    known = {f.name: f for f in fields(cls)}
+    known, tuples = _shape(cls)
     values = {k: v for k, v in entry.items() if k in known}
-    for name, spec in known.items():
-        if name in values and "tuple" in str(spec.type):
+    for name in tuples:
+        if name in values:
             values[name] = tuple(values[name] or ())
     return cls(**values)
+
+
+@cache
+def _shape(cls: Any) -> tuple[frozenset[str], tuple[str, ...]]:
+    """A dataclass's field names, and those typed as tuples: worked out once per class, not once
+    per entry (the cached rule set builds 769 entries on every start-up)."""
+    specs = fields(cls)
+    return frozenset(f.name for f in specs), tuple(f.name for f in specs if "tuple" in str(f.type))
 
 
 def _lending(data: dict[str, Any]) -> LendingCatalog:
