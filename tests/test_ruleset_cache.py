@@ -8,6 +8,7 @@ import logging
 import os
 import pickle
 import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -131,3 +132,32 @@ def test_read_only_use_reads_a_cached_copy_and_writes_nothing(cache_dir: Path) -
     assert load_ruleset_cached(write=False) == load_ruleset()
     assert _cache_file(cache_dir).read_bytes() == b"{broken"  # not repaired: read-only
     assert set(p.name for p in cache_dir.iterdir()) == set(before)
+
+
+def test_warm_cache_carries_the_text_tables(cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A warm rule-set cache gives the i18n tables as the YAML files do, without PyYAML."""
+    from auditor import i18n
+
+    load_ruleset_cached()
+    written = json.loads(_cache_file(cache_dir).read_text(encoding="utf-8"))["texts"]
+    assert set(written) == set(i18n.LANGUAGES)
+    monkeypatch.setattr(i18n, "_PRELOADED", {})
+    i18n._table.cache_clear()
+    from_yaml = i18n.tables()
+    assert written == from_yaml
+    monkeypatch.setitem(sys.modules, "yaml", None)  # importing PyYAML now fails
+    i18n._table.cache_clear()
+    load_ruleset_cached(write=False)
+    assert i18n.tables() == from_yaml
+    i18n._table.cache_clear()
+
+
+def test_damaged_text_tables_are_a_rebuild(cache_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+    load_ruleset_cached()
+    path = _cache_file(cache_dir)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["texts"] = {"en": {"policy_reason.not_lending": 3}}
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="auditor"):
+        assert load_ruleset_cached() == load_ruleset()
+    assert "corrupt" in caplog.text

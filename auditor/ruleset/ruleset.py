@@ -19,6 +19,7 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
+from auditor import i18n
 from auditor.errors import RuleError
 from auditor.model import RuleInfo
 
@@ -522,6 +523,8 @@ def load_ruleset_cached(extra_dirs: tuple[Path, ...] = (), write: bool = True) -
     run code), read only from a private cache folder (0700, this user's); a corrupt or foreign
     copy is a warning and a rebuild. `write=False` (--no-cache) only reads an existing copy: it
     creates and writes nothing in the cache folder, yet still spares the run the YAML and schemas.
+    The copy also carries the i18n text tables (auditor/i18n/*.yaml, part of the key), so that
+    rendering a reason needs no YAML either.
     """
     from auditor.cachedir import UnsafeCacheDir, default_cache_dir, package_fingerprint, private_cache_dir
 
@@ -556,7 +559,10 @@ def _read_cached(path: Path, key: str) -> RuleSet | None:
         data = json.loads(text)
         if data.get("format") != CACHE_FORMAT or data.get("key") != key:
             raise ValueError("written for other rules or another version")
-        return from_data(data["ruleset"])
+        rules = from_data(data["ruleset"])
+        if "texts" in data:
+            i18n.preload(data["texts"])
+        return rules
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         log.warning("rule-set cache %s is corrupt (%s); rebuilding it", path, exc)
         return None
@@ -565,7 +571,8 @@ def _read_cached(path: Path, key: str) -> RuleSet | None:
 def _write_cached(path: Path, key: str, rules: RuleSet) -> None:
     """Store the rule set if it survives the JSON round trip unchanged (YAML dates, say, would not)."""
     try:
-        text = json.dumps({"format": CACHE_FORMAT, "key": key, "ruleset": to_data(rules)}, ensure_ascii=False)
+        text = json.dumps({"format": CACHE_FORMAT, "key": key, "ruleset": to_data(rules), "texts": i18n.tables()},
+                          ensure_ascii=False)
         if from_data(json.loads(text)["ruleset"]) != rules:
             return
     except Exception as exc:  # a field to_data() does not know yet costs the cache, never the run
