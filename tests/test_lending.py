@@ -10,7 +10,7 @@ import pytest
 
 from auditor.extract.arsc import StringPool
 from auditor.extract.lending import _cannot_match, found_in, needles, word_pattern
-from auditor.extract.occurrences import Occurrences
+from auditor.extract.occurrences import KEEP, WINDOW, Occurrences
 from auditor.limits import Limits
 from auditor.pipeline import audit_path
 from auditor.ruleset.ruleset import LendingSignal
@@ -93,6 +93,26 @@ def test_one_pass_finds_what_a_find_per_needle_finds(text: bytes | str) -> None:
     for key in keys:
         for start in range(len(text) + 1):
             assert found.find(key, start) == text.find(key, start), (key, start)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("text", [b"x" * (WINDOW - 2) + b"loanloan\0loan" + b"y" * WINDOW + b"loan",
+                                  "x" * (WINDOW - 3) + "借款借款" + "y" * WINDOW + "借款"])
+def test_hits_across_scan_windows_are_found_once(text: bytes | str) -> None:
+    keys = [b"loan", b"an"] if isinstance(text, bytes) else ["借款", "款借"]
+    found = Occurrences(text, keys)  # type: ignore[arg-type]
+    for key in keys:
+        assert found.positions[key] == [i for i in range(len(text)) if text.startswith(key, i)]  # type: ignore[arg-type]
+        for start in [0, WINDOW - 3, WINDOW - 2, WINDOW, WINDOW + 1, 2 * WINDOW, len(text)]:
+            assert found.find(key, start) == text.find(key, start), (key, start)  # type: ignore[arg-type]
+
+
+def test_a_needle_repeated_millions_of_times_keeps_a_bounded_list() -> None:
+    text = b"loan" * 2_000_000 + b"\0kyc"
+    found = Occurrences(text, [b"loan", b"oanl", b"kyc"])
+    assert len(found.positions[b"loan"]) == KEEP and found.positions[b"kyc"] == [len(text) - 3]
+    for start in [0, 4 * KEEP - 1, 4 * KEEP + 1, 7_999_999, len(text)]:
+        for key in (b"loan", b"oanl", b"kyc"):
+            assert found.find(key, start) == text.find(key, start), (key, start)
 
 
 @pytest.mark.parametrize("utf8", [True, False])

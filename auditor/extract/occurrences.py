@@ -15,11 +15,16 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterable
 from functools import cache
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from ahocorasick_rs import AhoCorasick, BytesAhoCorasick, MatchKind
 
 Text = TypeVar("Text", bytes, str)
+
+KEEP = 256
+"""Positions kept per needle: callers want the strings holding the first 64 hits of a term."""
+WINDOW = 1 << 16
+"""Characters scanned per automaton call: at most this many matches of one needle are held at once."""
 
 
 @cache
@@ -43,20 +48,32 @@ def case_key(needle: str, exact: bool) -> tuple[bool, str]:
 
 
 class Occurrences(Generic[Text]):
-    """Every position of each needle in `text` (overlapping ones too), from one pass over it."""
+    """The first KEEP positions of each needle in `text` (overlapping ones too), from one pass.
+
+    The text is scanned in windows of WINDOW characters, and a needle is dropped from the
+    automaton once it has KEEP positions, so a hostile text that is one needle repeated millions
+    of times costs a bounded list, not millions of matches. Past a needle's last kept position,
+    `find` asks the text itself, so its answers stay exact.
+    """
 
     def __init__(self, text: Text, needles: Iterable[Text]) -> None:
         self.text: Text = text
-        unique = tuple(sorted({n for n in needles if n}))
-        self.positions: dict[Text, list[int]] = {n: [] for n in unique}
-        if not unique:
-            return
-        if isinstance(text, bytes):
-            matches = _bytes_automaton(unique).find_matches_as_indexes(text, overlapping=True)
-        else:
-            matches = _str_automaton(unique).find_matches_as_indexes(text, overlapping=True)
-        for index, start, _end in matches:  # ordered by end, which for one needle is the order of starts
-            self.positions[unique[index]].append(start)
+        self.positions: dict[Text, list[int]] = {n: [] for n in sorted({n for n in needles if n})}
+        self.cut_short: set[Text] = set()
+        pending = tuple(self.positions)
+        reach = max(map(len, pending), default=1) - 1  # a match starting in a window may end past it
+        view = memoryview(text) if isinstance(text, bytes) else text
+        for offset in range(0, len(text), WINDOW):
+            if not pending:
+                break
+            for index, start, _end in _matches(pending, view[offset:offset + WINDOW + reach]):
+                found = self.positions[pending[index]]
+                if start < WINDOW and len(found) < KEEP:  # ordered by end: for one needle, by start
+                    found.append(offset + start)
+            full = {n for n in pending if len(self.positions[n]) >= KEEP}
+            if full:
+                self.cut_short |= full
+                pending = tuple(n for n in pending if n not in full)
 
     def find(self, needle: Text, start: int = 0) -> int:
         """The first position of `needle` at or after `start`, or -1: `text.find(needle, start)`."""
@@ -64,4 +81,13 @@ class Occurrences(Generic[Text]):
         if found is None:  # not one of the needles searched for
             return int(self.text.find(needle, start))
         i = bisect_left(found, start)
-        return found[i] if i < len(found) else -1
+        if i < len(found):
+            return found[i]
+        return int(self.text.find(needle, start)) if needle in self.cut_short else -1
+
+
+def _matches(needles: tuple[Any, ...], window: Any) -> list[tuple[int, int, int]]:
+    """(needle index, start, end) of every occurrence of every needle in the window."""
+    if isinstance(window, memoryview):
+        return _bytes_automaton(needles).find_matches_as_indexes(window, overlapping=True)
+    return _str_automaton(needles).find_matches_as_indexes(window, overlapping=True)
