@@ -72,7 +72,6 @@ def scan(ctx: click.Context, paths: tuple[Path, ...], from_list: TextIO | None, 
     ctx.obj["quiet"] = ctx.obj["quiet"] or quiet_here
     set_verbosity(ctx.obj["verbose"], ctx.obj["quiet"])
     from auditor.baseline import BaselineError, load_baseline
-    from auditor.cache import default_cache_path
     from auditor.errors import LimitExceeded
     from auditor.executors import Task
     from auditor.gate import EXIT_ERROR, counted, exit_code, reaching, summary
@@ -97,9 +96,10 @@ def scan(ctx: click.Context, paths: tuple[Path, ...], from_list: TextIO | None, 
     except ListError as exc:
         raise click.BadParameter(str(exc), param_hint="--from-list") from None
     inputs, missing = collect_inputs(paths + listed)
+    use_cache = not no_cache and not debug and executor_kind == "local"
     log.debug("rules %s (%d rules, %d policy packs); %d input%s, %d missing; cache %s; executor %s, jobs %s", rules.digest,
               len(rules.rules), len(rules.policies), len(inputs), "" if len(inputs) == 1 else "s", len(missing),
-              "off" if no_cache or debug or executor_kind != "local" else default_cache_path(), executor_kind, jobs or "one per core")
+              _cache_path() if use_cache else "off", executor_kind, jobs or "one per core")
     if not inputs and not missing:
         raise fail(no_input_found())
     check_output(output, inputs)
@@ -111,7 +111,7 @@ def scan(ctx: click.Context, paths: tuple[Path, ...], from_list: TextIO | None, 
     try:
         outcome = write_scan(inputs, missing, Task(rules, limits, policy_ids, debug, assume_lending), executor, fmt, output,
                              RenderOptions(verbose=ctx.obj["verbose"] > 0, lang=lang), lambda text: write(text, output),
-                             show_progress=not ctx.obj["quiet"], use_cache=not no_cache and not debug and executor_kind == "local",
+                             show_progress=not ctx.obj["quiet"], use_cache=use_cache,
                              known=known, resume=resume, names=names)
     finally:
         close = getattr(executor, "close", None)
@@ -126,6 +126,12 @@ def scan(ctx: click.Context, paths: tuple[Path, ...], from_list: TextIO | None, 
     if not ctx.obj["quiet"] or code == EXIT_ERROR:
         click.echo(f"auditor: {summary(outcome.results, outcome.resumed, fail_on, reaching(weighed, fail_on))}", err=True)
     ctx.exit(code)
+
+
+def _cache_path() -> Path:
+    from auditor.cache import default_cache_path  # with sqlite3 and pickle: a --no-cache run imports neither
+
+    return default_cache_path()
 
 
 def _executor(kind: str, jobs: int | None, scheduler: str | None, read_bytes: bool) -> Any:
