@@ -2,7 +2,7 @@
 
 Detection looks only at zip entry names (one regular expression per runtime over the names) and
 at class names in the dex (a binary search of each string table), so apps without such a runtime
-pay almost nothing. A detected runtime's code is then read by its reader (a file per format in
+pay almost nothing: not even the import of its reader. A detected runtime's code is then read by its reader (a file per format in
 this folder): JavaScript parsed with tree-sitter, Hermes bytecode with hermes-dec, libapp.so with
 pyelftools, .NET assemblies with dnfile.
 
@@ -25,7 +25,6 @@ from auditor.extract.program import DexUnit
 from auditor.limits import Limits
 from auditor.model import ChannelEvidence, Evidence, Origin, Runtime, RuntimeFacts
 from auditor.ruleset.ruleset import RuleSet, RuntimeApiEntry, RuntimeEntry
-from auditor.runtimes import dotnet, flutter, hermes, javascript
 
 RN_BUNDLE = "assets/index.android.bundle"
 WEB_ROOTS = {"Cordova": "assets/www/", "Capacitor": "assets/public/"}
@@ -149,6 +148,8 @@ class RuntimeScan:
     # -- JavaScript and Hermes ----------------------------------------------------------------------
 
     def _javascript(self, entry: RuntimeEntry, names: list[str]) -> tuple[str, list[ChannelEvidence], list[tuple[str, str]]]:
+        from auditor.runtimes import hermes, javascript  # each reader imported only for an app that needs it
+
         apis = tuple(e for e in self.apis if e.js or e.js_new)
         if entry.name == "React Native":
             scripts = [RN_BUNDLE] if RN_BUNDLE in names else []
@@ -196,6 +197,8 @@ class RuntimeScan:
     # -- Flutter --------------------------------------------------------------------------------------
 
     def _flutter(self, names: list[str]) -> tuple[str, list[ChannelEvidence], list[tuple[str, str]]]:
+        from auditor.runtimes import flutter
+
         libs = [n for n in names if posixpath.basename(n) == "libapp.so" and n.startswith("lib/")]
         libs.sort(key=lambda n: ABI_ORDER.index(n.split("/")[1]) if n.split("/")[1] in ABI_ORDER else len(ABI_ORDER))
         snapshot = None
@@ -212,6 +215,8 @@ class RuntimeScan:
     # -- .NET -----------------------------------------------------------------------------------------
 
     def _dotnet(self, names: list[str]) -> tuple[str, list[ChannelEvidence], list[tuple[str, str]]]:
+        from auditor.runtimes import dotnet
+
         limit = self.files.limits.max_dex_bytes
         refs: list[dotnet.References] = []
         unreadable: list[str] = []
