@@ -9,7 +9,6 @@ spelt as the long options are (`fail-on`, `max-memory`); `rules` folders are rel
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +63,8 @@ def _has_auditor_table(project: Path) -> bool:
 
 
 def _read(path: Path) -> dict[str, Any]:
+    import tomllib  # only where a config file or pyproject.toml exists (an Android project has neither)
+
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
