@@ -126,3 +126,9 @@ def test_id_lookup_in_place_is_bisect(shuffle: bool) -> None:
                     expected.append(i)
                     i += 1
                 assert lookup(key >> 32, key & 0xFFFFFFFF) == expected
+
+
+@native
+def test_built_module_matches_the_reader() -> None:
+    """The reader uses the C module only when it was built from the sources it expects."""
+    assert _NATIVE is not None and _NATIVE.VERSION == reader.NATIVE_VERSION

@@ -132,6 +132,9 @@ static PyObject *class_data(PyObject *Py_UNUSED(self), PyObject *args) {
     const uint8_t *data = buf.buf;
     uint64_t size = (uint64_t)buf.len;
     Py_ssize_t count = PyList_GET_SIZE(offsets);
+    /* A hundred thousand new objects would set off full collections that visit every object of
+     * the process; none of these can form a cycle. */
+    int collecting = PyGC_Disable();
     PyObject *result = PyList_New(0);
     for (Py_ssize_t i = 0; result != NULL && i < count; i++) {
         uint64_t off = PyLong_AsUnsignedLongLong(PyList_GET_ITEM(offsets, i));
@@ -151,6 +154,7 @@ static PyObject *class_data(PyObject *Py_UNUSED(self), PyObject *args) {
         Py_DECREF(item);
         if (past_end) break;
     }
+    if (collecting) PyGC_Enable();
     PyBuffer_Release(&buf);
     return result;
 }
@@ -207,6 +211,7 @@ static PyObject *code_index(PyObject *Py_UNUSED(self), PyObject *args) {
         return NULL;
     }
     qsort(placed, (size_t)n, sizeof *placed, by_start_then_seq);
+    int collecting = PyGC_Disable();
     PyObject *starts = PyList_New(0), *codes = PyList_New(0), *result = NULL;
     uint64_t code_end = 0;
     for (Py_ssize_t i = 0; starts && codes && i < n; i++) {
@@ -220,6 +225,7 @@ static PyObject *code_index(PyObject *Py_UNUSED(self), PyObject *args) {
     }
     if (starts && codes) result = Py_BuildValue("(OOK)", starts, codes, (unsigned long long)code_end);
 done:
+    if (collecting) PyGC_Enable();
     Py_XDECREF(starts);
     Py_XDECREF(codes);
     PyMem_Free(placed);
@@ -269,30 +275,50 @@ static int records_push(Records *r, uint32_t offset, uint32_t index, uint8_t op)
 }
 
 PyDoc_STRVAR(ref_records_doc,
-"ref_records(data, starts, ends, units, ref_ops, jumbo_op) -> (offsets, indices, ops)\n\n"
-"Every reference-carrying instruction of the methods [starts[i], ends[i]), walked as\n"
-"DexFile.decode walks one method; starts/ends are array('Q'), units the width table, ref_ops a\n"
-"256-byte 0/1 table. Returns three bytes objects: u32 offsets, u32 indices, u8 opcodes.");
+"ref_records(data, codes, units, ref_ops, jumbo_op) -> (offsets, indices, ops) | None\n\n"
+"Every reference-carrying instruction of the methods in codes (MethodCode tuples sorted by start),\n"
+"walked as DexFile.decode walks one method; units is the width table, ref_ops a 256-byte 0/1\n"
+"table. Returns three bytes objects (u32 offsets, u32 indices, u8 opcodes), or None when the code\n"
+"items overlap or start at odd offsets, or the file is 4 GB or more (then the caller searches in\n"
+"Python, which defines what such a layout means).");
 
 static PyObject *ref_records(PyObject *Py_UNUSED(self), PyObject *args) {
-    Py_buffer buf, sbuf, ebuf;
+    Py_buffer buf;
+    PyObject *codes;
     const char *units_raw, *ref_ops_raw;
     Py_ssize_t units_len, ref_ops_len;
     int jumbo;
-    if (!PyArg_ParseTuple(args, "y*y*y*y#y#i", &buf, &sbuf, &ebuf, &units_raw, &units_len, &ref_ops_raw, &ref_ops_len, &jumbo))
+    if (!PyArg_ParseTuple(args, "y*O!y#y#i", &buf, &PyList_Type, &codes, &units_raw, &units_len, &ref_ops_raw, &ref_ops_len, &jumbo))
         return NULL;
     PyObject *result = NULL;
     Records r = {0};
     const uint8_t *data = buf.buf, *units = (const uint8_t *)units_raw, *ref_ops = (const uint8_t *)ref_ops_raw;
-    uint64_t size = (uint64_t)buf.len;
-    const uint64_t *starts = sbuf.buf, *ends = ebuf.buf;
-    Py_ssize_t count = sbuf.len / 8;
-    if (units_len != 256 || ref_ops_len != 256 || ebuf.len != sbuf.len || size > UINT32_MAX) {
+    uint64_t size = (uint64_t)buf.len, previous_end = 0;
+    Py_ssize_t count = PyList_GET_SIZE(codes);
+    if (units_len != 256 || ref_ops_len != 256) {
         PyErr_SetString(PyExc_ValueError, "ref_records: bad tables");
         goto done;
     }
+    for (Py_ssize_t i = 0; i < count; i++) {  /* the layout first: nothing is walked unless all of it is plain */
+        PyObject *code = PyList_GET_ITEM(codes, i);
+        if (!PyTuple_Check(code) || PyTuple_GET_SIZE(code) != 3) {
+            PyErr_SetString(PyExc_TypeError, "ref_records: MethodCode tuples");
+            goto done;
+        }
+        uint64_t start = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(code, 1));
+        uint64_t end = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(code, 2));
+        if (PyErr_Occurred()) goto done;
+        if (size > UINT32_MAX || start & 1 || (i && start < previous_end)) {
+            result = Py_NewRef(Py_None);
+            goto done;
+        }
+        previous_end = end;
+    }
     for (Py_ssize_t i = 0; i < count; i++) {
-        uint64_t pos = starts[i], end = ends[i] < size ? ends[i] : size;
+        PyObject *code = PyList_GET_ITEM(codes, i);
+        uint64_t pos = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(code, 1));
+        uint64_t end = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(code, 2));
+        if (end > size) end = size;
         while (pos + 2 <= end) {
             uint8_t op = data[pos];
             if (op == 0 && data[pos + 1]) {
@@ -324,8 +350,6 @@ done:
     PyMem_Free(r.indices);
     PyMem_Free(r.ops);
     PyBuffer_Release(&buf);
-    PyBuffer_Release(&sbuf);
-    PyBuffer_Release(&ebuf);
     return result;
 }
 
@@ -395,4 +419,15 @@ static struct PyModuleDef module = {
     NULL, NULL, NULL, NULL,
 };
 
-PyMODINIT_FUNC PyInit__native(void) { return PyModule_Create(&module); }
+/* Raised whenever a function's arguments or results change: reader.py ignores a module built from
+ * older sources (an editable install whose C file changed since it was last built). */
+#define NATIVE_VERSION 3
+
+PyMODINIT_FUNC PyInit__native(void) {
+    PyObject *m = PyModule_Create(&module);
+    if (m != NULL && PyModule_AddIntConstant(m, "VERSION", NATIVE_VERSION)) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

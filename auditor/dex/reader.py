@@ -29,10 +29,14 @@ from auditor.dex.opcodes import INSN_UNITS, payload_units
 _native = None
 """The C forms of the two hot loops (auditor/dex/_native.c), when the install could compile them.
 They return exactly what the pure-Python forms here return; AUDITOR_PURE_PYTHON=1 turns them off."""
+NATIVE_VERSION = 3
+"""The version of _native.c this reader calls; a module built from other sources is not used."""
 if not os.environ.get("AUDITOR_PURE_PYTHON"):
     try:
         from auditor.dex import _native  # type: ignore[attr-defined,no-redef]
     except ImportError:  # installed without a C compiler
+        _native = None
+    if getattr(_native, "VERSION", None) != NATIVE_VERSION:  # built from older sources: rebuild with pip install -e .
         _native = None
 
 HEADER_SIZE = 0x70
@@ -589,12 +593,10 @@ class DexFile:
         layout, where the search below defines which method an instruction belongs to)."""
         if not self._records_built:
             self._records_built = True
-            starts, codes = self._code_ranges()
-            ends = [c.end for c in codes]
-            if (_native is not None and len(self.data) < 1 << 32 and not any(start & 1 for start in starts)
-                    and all(map(operator.le, ends, islice(starts, 1, None)))):
-                offsets, indices, ops = _native.ref_records(self.data, array("Q", starts), array("Q", ends),
-                                                            INSN_UNITS, _REF_OP_TABLE, CONST_STRING_JUMBO)
+            _starts, codes = self._code_ranges()
+            found = _native.ref_records(self.data, codes, INSN_UNITS, _REF_OP_TABLE, CONST_STRING_JUMBO) if _native else None
+            if found is not None:
+                offsets, indices, ops = found
                 self._records = (memoryview(offsets).cast("I"), memoryview(indices).cast("I"), ops)
         return self._records
 
