@@ -370,6 +370,18 @@ class DexFile:
 
     # -- code ---------------------------------------------------------------------------------
 
+    def prepare(self) -> None:
+        """Build the class, method and instruction indexes now rather than on first use (the loader
+        calls this while the next dex is unpacked on the other core). A dex that breaks one of them
+        is left as it was, anomalies included, so the first use meets the same error as ever."""
+        for build in (self.class_defs, self.type_names, self._code_ranges, self._ref_records):
+            noted = len(self.anomalies)
+            try:
+                build()
+            except (DexFormatError, IndexError, struct.error, ValueError, UnicodeDecodeError):
+                del self.anomalies[noted:]  # the step keeps nothing: its first use notes them again
+                return
+
     def _class_data_tokens(self, data_off: int, limit: int) -> tuple[int, list[bytes]] | None:
         """(direct method count, LEB128 tokens of the method entries) of one class_data_item.
 

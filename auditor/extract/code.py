@@ -22,6 +22,7 @@ from auditor.dex import integrity
 from auditor.dex.reader import CONST_STRING, CONST_STRING_JUMBO, FIELD_OPS, INVOKE_OPS, DexFile, DexFormatError
 from auditor.errors import CorruptArchive, NotAnAndroidPackage
 from auditor.extract.paths import PathFinder
+from auditor.extract.prefetch import Prefetch, Read, read_now
 from auditor.extract.program import DexUnit, Node, Program
 from auditor.flow import engine as flow_engine
 from auditor.flow.engine import Flow, FlowEngine, FlowResult, SourceIndex
@@ -104,7 +105,10 @@ def is_main_dex(name: str) -> bool:
 
 
 def load_units(pieces: list[tuple[ApkPiece, str | None]], limits: Limits) -> tuple[list[DexUnit], list[str]]:
-    """Dex files of every piece (main ones first, then hidden ones), and those that could not be read."""
+    """Dex files of every piece (main ones first, then hidden ones), and those that could not be read.
+
+    Each piece's dex files are unpacked by a background thread (auditor/extract/prefetch.py) while
+    this one indexes the ones already unpacked."""
     units: list[DexUnit] = []
     unreadable: list[str] = []
     for piece, split in pieces:
@@ -112,12 +116,18 @@ def load_units(pieces: list[tuple[ApkPiece, str | None]], limits: Limits) -> tup
         main = sorted((n for n in names if is_main_dex(n)), key=_dex_order)
         hidden = [n for n in names if n.endswith((".dex", ".odex", ".bin", ".dat")) and not is_main_dex(n)
                   and n.startswith(("assets/", "res/raw/"))]
-        for name in main + hidden:
-            unit = _load_unit(piece, name, split, limits, hidden=name not in main, unreadable=unreadable)
-            if unit is not None:
-                units.append(unit)
+        with Prefetch(main + hidden, _dex_reader(piece, limits)) as reads:
+            for read in reads:
+                unit = _load_unit(piece, read, split, hidden=read.name not in main, unreadable=unreadable)
+                if unit is not None:
+                    unit.dex.prepare()
+                    units.append(unit)
         units += _jar_units(piece, split, limits)
     return units, unreadable
+
+
+def _dex_reader(piece: ApkPiece, limits: Limits) -> Callable[[str], bytes]:
+    return lambda name: piece.archive.read(name, max_bytes=limits.max_dex_bytes, limit_name="--max-dex")
 
 
 def _jar_units(piece: ApkPiece, split: str | None, limits: Limits) -> list[DexUnit]:
@@ -128,15 +138,16 @@ def _jar_units(piece: ApkPiece, split: str | None, limits: Limits) -> list[DexUn
         if not (name.startswith(("assets/", "res/raw/")) and name.endswith((".jar", ".zip", ".apk"))):
             continue
         try:
-            data = piece.archive.read(name, max_bytes=limits.max_dex_bytes, limit_name="--max-dex")
+            data = _dex_reader(piece, limits)(name)
             inner = ZipArchive.from_bytes(data, limits, label=name, budget=piece.archive.budget)
         except (CorruptArchive, NotAnAndroidPackage):
             continue  # not a readable jar: nothing hidden that we could scan
         container = ApkPiece(name, data, inner)
         for dex_name in sorted((n for n in inner.names() if n.endswith(".dex")), key=_dex_order):
-            unit = _load_unit(container, dex_name, split, limits, hidden=True, unreadable=[])
+            read = read_now(dex_name, _dex_reader(container, limits))
+            unit = _load_unit(container, read, split, hidden=True, unreadable=[])
             if unit is not None:
-                units.append(DexUnit(unit.dex, split, f"{name}!{dex_name}", hidden=True))
+                units.append(DexUnit(unit.dex, split, f"{name}!{dex_name}", hidden=True, hashes=unit.hashes))
     return units
 
 
@@ -145,11 +156,11 @@ def _dex_order(name: str) -> int:
     return int(digits) if digits.isdigit() else 1
 
 
-def _load_unit(piece: ApkPiece, name: str, split: str | None, limits: Limits, *, hidden: bool,
-               unreadable: list[str]) -> DexUnit | None:
+def _load_unit(piece: ApkPiece, read: Read, split: str | None, *, hidden: bool, unreadable: list[str]) -> DexUnit | None:
+    name = read.name
     where = name if split is None else f"{split}:{name}"
     try:
-        data = piece.archive.read(name, max_bytes=limits.max_dex_bytes, limit_name="--max-dex")
+        data = read.value()
     except CorruptArchive as exc:  # LimitExceeded propagates: the whole input is refused, naming the limit
         if not hidden:
             unreadable.append(f"{where}: {exc.message}")
@@ -157,15 +168,15 @@ def _load_unit(piece: ApkPiece, name: str, split: str | None, limits: Limits, *,
     if hidden and not data.startswith(b"dex\n"):
         return None
     try:
-        unit = DexUnit(DexFile(data, where), split, name, hidden)
+        dex = DexFile(data, where)
     except DexFormatError as exc:
         if not hidden:
             unreadable.append(str(exc))
         return None
-    damaged = [*piece.archive.damage(name), *integrity.damage(data)]
+    damaged = [*piece.archive.damage(name), *integrity.damage(data, read.hashes)]
     if damaged:  # still scanned: what it shows is evidence, but it may not be all there is
         unreadable.append(f"{where} is damaged: {'; '.join(damaged)}")
-    return unit
+    return DexUnit(dex, split, name, hidden, read.hashes)
 
 
 class SdkIndex:
@@ -433,10 +444,11 @@ class CodeScan:
         """Dex files whose header checksum or signature does not match: edited after build, or built to break tools."""
         found = []
         for u in self.units:
-            if not integrity.adler32_ok(u.dex.data):
+            hashes = u.hashes or integrity.hashes(u.dex.data)
+            if not hashes.checksum_ok:
                 found.append(Evidence("anti_analysis", f"{u.dex.name}: dex header checksum does not match its contents",
                                       None, u.split))
-            elif not integrity.sha1_ok(u.dex.data):
+            elif not hashes.signature_ok:
                 found.append(Evidence("anti_analysis", f"{u.dex.name}: dex SHA-1 signature does not match its contents "
                                       "(edited after build, checksum recomputed)", None, u.split))
         return found

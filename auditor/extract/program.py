@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from auditor.dex.integrity import Hashes
 from auditor.dex.reader import INVOKE_OPS, NEW_INSTANCE, NO_INDEX, DexFile, MethodCode
 from auditor.ruleset.ruleset import DispatchEntry
 
@@ -29,6 +30,8 @@ class DexUnit:
     split: str | None
     entry: str
     hidden: bool = False
+    hashes: Hashes | None = None
+    """The header hashes checked against the file, when the loader computed them already."""
 
 
 Node = tuple[int, int]

@@ -1,0 +1,78 @@
+"""The background reader gives what a plain loop over the entries gives (issue 16's dex unpacking on
+the second core): the same entries read in the same order, a corrupt entry skipped, any other
+failure ending the reads where a plain loop would end, and the interpreter left as it was."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from auditor.errors import CorruptArchive, LimitExceeded
+from auditor.extract.prefetch import Prefetch, read_now
+
+FIXTURE = Path(__file__).parent / "fixtures" / "apk" / "multidex.apk"
+
+
+def _reader(log: list[str], fail: dict[str, BaseException]):
+    def read(name: str) -> bytes:
+        log.append(name)
+        if name in fail:
+            raise fail[name]
+        return name.encode() * 10
+    return read
+
+
+def test_reads_in_order_and_hands_over_every_entry() -> None:
+    log: list[str] = []
+    names = [f"classes{i}.dex" for i in range(1, 9)]
+    with Prefetch(names, _reader(log, {})) as reads:
+        got = [(r.name, r.value()) for r in reads]
+    assert log == names
+    assert got == [(n, n.encode() * 10) for n in names]
+
+
+def test_a_corrupt_entry_is_handed_over_and_the_next_ones_still_read() -> None:
+    log: list[str] = []
+    bad = CorruptArchive("entry 'b' is not valid deflate data")
+    with Prefetch(["a", "b", "c"], _reader(log, {"b": bad})) as reads:
+        got = list(reads)
+    assert log == ["a", "b", "c"]
+    assert [r.name for r in got] == ["a", "b", "c"]
+    with pytest.raises(CorruptArchive):
+        got[1].value()
+
+
+def test_a_limit_ends_the_reads_where_a_plain_loop_ends() -> None:
+    """A plain loop stops at the entry over the limit (the exception propagates): so does the thread,
+    and the caller raises the same exception for the same entry."""
+    log: list[str] = []
+    over = LimitExceeded("entry 'b' would take the archive past its unpacked total", "--max-unpacked")
+    with pytest.raises(LimitExceeded) as raised, Prefetch(["a", "b", "c", "d"], _reader(log, {"b": over})) as reads:
+        for read in reads:
+            read.value()
+    assert raised.value is over
+    assert log == ["a", "b"]
+
+
+def test_thread_joined_and_switch_interval_restored_even_when_the_caller_fails() -> None:
+    before = sys.getswitchinterval()
+    log: list[str] = []
+    with pytest.raises(RuntimeError), Prefetch(["a", "b", "c"], _reader(log, {})) as reads:
+        for _read in reads:
+            raise RuntimeError("the caller broke")
+    assert sys.getswitchinterval() == before
+    assert not [t for t in threading.enumerate() if t.name == "auditor-prefetch"]
+
+
+def test_dex_entries_come_with_their_header_hashes() -> None:
+    with zipfile.ZipFile(FIXTURE) as archive:
+        names = sorted(n for n in archive.namelist() if n.endswith(".dex"))
+        with Prefetch(names, archive.read) as reads:
+            got = list(reads)
+        assert [r.hashes for r in got] == [read_now(n, archive.read).hashes for n in names]
+    assert all(r.hashes and r.hashes.checksum_ok and r.hashes.signature_ok for r in got)
+    assert read_now("x", lambda _n: b"not a dex").hashes is None
