@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -36,11 +37,17 @@ log = logging.getLogger("auditor")
 
 MiB = 1024 * 1024
 PR_SET_PDEATHSIG = 1
+M_ARENA_MAX = -8  # glibc mallopt parameter
 
 
 def can_fork() -> bool:
     """Whether worker processes can be forked here (not on Windows)."""
     return "fork" in multiprocessing.get_all_start_methods()
+
+
+THREAD_STACK = 1 * MiB
+"""Stack of the analysis's helper threads (dex unpacking, hashing): they run shallow code, and the
+default 8 MB of stack would count against the memory cap."""
 
 
 def _limit_memory(max_memory_mb: int) -> None:
@@ -49,6 +56,22 @@ def _limit_memory(max_memory_mb: int) -> None:
         # macOS may refuse RLIMIT_AS (ValueError/OSError): the worker then runs without the cap
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        _thread_overhead_within_cap()
+
+
+def _thread_overhead_within_cap() -> None:
+    """The cap counts address space, and glibc gives every new thread its own 64 MB malloc arena of it
+    (kept after the thread ends) besides its stack: two helper threads would take 150 MB of a 256 MB
+    cap and a bomb would hit --max-memory before the unpack budget that names the real limit.
+    One arena (M_ARENA_MAX = 1) and a small stack keep a thread's cost to a few MB."""
+    threading.stack_size(THREAD_STACK)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None).mallopt(M_ARENA_MAX, 1)
+        except (OSError, AttributeError):
+            pass  # not glibc: its allocator has no per-thread arenas of that size
 
 
 def _die_with_parent() -> None:
