@@ -4,6 +4,9 @@ failure ending the reads where a plain loop would end, and the interpreter left 
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import resource
 import sys
 import threading
 import zipfile
@@ -12,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from auditor.errors import CorruptArchive, LimitExceeded
+from auditor.extract import prefetch
 from auditor.extract.prefetch import Prefetch, read_now
 
 FIXTURE = Path(__file__).parent / "fixtures" / "apk" / "multidex.apk"
@@ -76,3 +80,36 @@ def test_dex_entries_come_with_their_header_hashes() -> None:
         assert [r.hashes for r in got] == [read_now(n, archive.read).hashes for n in names]
     assert all(r.hashes and r.hashes.checksum_ok and r.hashes.signature_ok for r in got)
     assert read_now("x", lambda _n: b"not a dex").hashes is None
+
+
+def test_without_a_thread_the_caller_reads_with_the_same_results(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker near its memory cap must not start a thread (CPython's Thread.start() waits forever
+    for one that runs out of memory while starting): the reads then happen in the caller's thread."""
+    monkeypatch.setattr(prefetch, "threads_affordable", lambda: False)
+    log: list[str] = []
+    bad = CorruptArchive("entry 'b' is not valid deflate data")
+    over = LimitExceeded("entry 'd' is over", "--max-unpacked")
+    with pytest.raises(LimitExceeded), Prefetch(["a", "b", "c", "d", "e"], _reader(log, {"b": bad, "d": over})) as reads:
+        names = []
+        for read in reads:
+            names.append(read.name)
+            assert not [t for t in threading.enumerate() if t.name == "auditor-prefetch"]
+    assert names == ["a", "b", "c"] and log == ["a", "b", "c", "d"]
+
+
+def _affordable_under_cap(headroom: int, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    with open("/proc/self/statm") as statm:
+        used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    resource.setrlimit(resource.RLIMIT_AS, (used + headroom, resource.RLIM_INFINITY))
+    out.put(prefetch.threads_affordable())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc and RLIMIT_AS")
+@pytest.mark.parametrize(("headroom", "expected"), [(64 * 1024 * 1024, False), (1024 * 1024 * 1024, True)])
+def test_threads_affordable_only_with_room_under_the_cap(headroom: int, expected: bool) -> None:
+    context = multiprocessing.get_context("fork")
+    out = context.Queue()
+    child = context.Process(target=_affordable_under_cap, args=(headroom, out))
+    child.start()
+    child.join(60)
+    assert out.get(timeout=10) is expected

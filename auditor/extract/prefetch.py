@@ -13,6 +13,7 @@ anything but a corrupt entry stops the thread, as it ends the plain loop.
 
 from __future__ import annotations
 
+import os
 import queue
 import sys
 import threading
@@ -23,6 +24,11 @@ from types import TracebackType
 from auditor.dex import integrity
 from auditor.dex.reader import HEADER_SIZE
 from auditor.errors import CorruptArchive
+
+HEADROOM = 256 * 1024 * 1024
+"""Address space a capped process must have left to start a helper thread (its stack, and the malloc
+arena glibc may give it). CPython's Thread.start() waits forever for a thread that ran out of
+memory while starting, so a worker near its --max-memory cap does the work in its own thread."""
 
 SWITCH_INTERVAL = 0.0005
 """Seconds the interpreter lets one thread run before another may take the lock (default 0.005):
@@ -48,30 +54,58 @@ class Read:
         return self.data
 
 
+def threads_affordable() -> bool:
+    """Whether this process may start a helper thread: no address-space cap, or HEADROOM left under it."""
+    try:
+        import resource
+    except ImportError:  # Windows: no cap to run into
+        return True
+    try:
+        soft, _hard = resource.getrlimit(resource.RLIMIT_AS)
+        if soft == resource.RLIM_INFINITY:
+            return True
+        with open("/proc/self/statm") as statm:
+            used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return False  # capped, usage unknown: stay in this thread
+    return bool(soft - used >= HEADROOM)
+
+
 class Prefetch:
-    """Reads `names` with `read` in a background thread; iterate to get each Read in order."""
+    """Reads `names` with `read` in a background thread; iterate to get each Read in order.
+
+    Where no thread can be afforded (threads_affordable) or started, the reads happen in the
+    caller's thread as it iterates, with the same results."""
 
     def __init__(self, names: list[str], read: Callable[[str], bytes]) -> None:
         self._names = names
         self._read = read
         self._ready: queue.Queue[Read] = queue.Queue()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="auditor-prefetch", daemon=True)
+        self._thread: threading.Thread | None = None
         self._interval = sys.getswitchinterval()
 
     def __enter__(self) -> Prefetch:
-        if self._names:
+        if self._names and threads_affordable():
+            thread = threading.Thread(target=self._run, name="auditor-prefetch", daemon=True)
             sys.setswitchinterval(SWITCH_INTERVAL)
-            self._thread.start()
+            try:
+                thread.start()
+                self._thread = thread
+            except RuntimeError:  # no thread to be had (a process limit)
+                sys.setswitchinterval(self._interval)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
         self._stop.set()
-        if self._thread.is_alive() or self._thread.ident is not None:
+        if self._thread is not None:
             self._thread.join()
             sys.setswitchinterval(self._interval)
 
     def __iter__(self) -> Iterator[Read]:
+        if self._thread is None:
+            yield from (read_now(name, self._read) for name in self._names)
+            return
         for _ in self._names:
             item = self._ready.get()
             yield item
