@@ -535,7 +535,8 @@ def _environment(auditor: list[str]) -> list[str]:
     except Exception:
         androguard = "?"
     return [f"- machine: {machine()}; {platform.system()} {platform.release()}",
-            f"- Python {platform.python_version()}, androguard {androguard}, {out([*auditor, '--version']) or 'auditor ?'}, "
+            f"- Python {platform.python_version()}, androguard {androguard}, "
+            f"{'; '.join(out([*auditor, '--version']).splitlines()) or 'auditor ?'}, "
             f"commit {commit}{dirty}"]
 
 

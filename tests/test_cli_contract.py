@@ -347,6 +347,7 @@ def test_version_names_the_rules_digest_and_androguard() -> None:
     assert f"auditor {auditor.__version__}" in result.stdout
     assert f"rules {load_ruleset_cached(()).digest}" in result.stdout
     assert f"androguard {metadata.version('androguard')}" in result.stdout
+    assert "dex reader C extension" in result.stdout or "dex reader pure Python" in result.stdout
 
 
 def test_cache_info_shows_location_size_and_entries(tmp_path: Path, monkeypatch) -> None:

@@ -21,6 +21,12 @@ from auditor.extract.prefetch import Prefetch, read_now
 FIXTURE = Path(__file__).parent / "fixtures" / "apk" / "multidex.apk"
 
 
+@pytest.fixture(autouse=True)
+def _threads_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As in a worker process (the executors allow them); the tests below check a thread really ran."""
+    monkeypatch.setattr(prefetch, "_allowed", True)
+
+
 def _reader(log: list[str], fail: dict[str, BaseException]):
     def read(name: str) -> bytes:
         log.append(name)
@@ -33,8 +39,15 @@ def _reader(log: list[str], fail: dict[str, BaseException]):
 def test_reads_in_order_and_hands_over_every_entry() -> None:
     log: list[str] = []
     names = [f"classes{i}.dex" for i in range(1, 9)]
-    with Prefetch(names, _reader(log, {})) as reads:
+    threads: set[str] = set()
+
+    def read(name: str) -> bytes:
+        threads.add(threading.current_thread().name)
+        return _reader(log, {})(name)
+
+    with Prefetch(names, read) as reads:
         got = [(r.name, r.value()) for r in reads]
+    assert threads == {"auditor-prefetch"}
     assert log == names
     assert got == [(n, n.encode() * 10) for n in names]
 
@@ -98,6 +111,7 @@ def test_without_a_thread_the_caller_reads_with_the_same_results(monkeypatch: py
 
 
 def _affordable_under_cap(headroom: int, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    prefetch._allowed = True
     with open("/proc/self/statm") as statm:
         used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
     resource.setrlimit(resource.RLIMIT_AS, (used + headroom, resource.RLIM_INFINITY))
@@ -113,3 +127,9 @@ def test_threads_affordable_only_with_room_under_the_cap(headroom: int, expected
     child.start()
     child.join(60)
     assert out.get(timeout=10) is expected
+
+
+def test_not_allowed_outside_the_executors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A program using the auditor as a library keeps its allocator and its thread: no helper thread."""
+    monkeypatch.setattr(prefetch, "_allowed", False)
+    assert not prefetch.threads_affordable()

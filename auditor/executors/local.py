@@ -18,7 +18,6 @@ import multiprocessing
 import os
 import signal
 import sys
-import threading
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from auditor.executors import Task
+from auditor.extract.prefetch import allow_helper_threads
 from auditor.model import AppResult
 
 try:
@@ -37,17 +37,11 @@ log = logging.getLogger("auditor")
 
 MiB = 1024 * 1024
 PR_SET_PDEATHSIG = 1
-M_ARENA_MAX = -8  # glibc mallopt parameter
 
 
 def can_fork() -> bool:
     """Whether worker processes can be forked here (not on Windows)."""
     return "fork" in multiprocessing.get_all_start_methods()
-
-
-THREAD_STACK = 1 * MiB
-"""Stack of the analysis's helper threads (dex unpacking, hashing): they run shallow code, and the
-default 8 MB of stack would count against the memory cap."""
 
 
 def _limit_memory(max_memory_mb: int) -> None:
@@ -56,22 +50,6 @@ def _limit_memory(max_memory_mb: int) -> None:
         # macOS may refuse RLIMIT_AS (ValueError/OSError): the worker then runs without the cap
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        _thread_overhead_within_cap()
-
-
-def _thread_overhead_within_cap() -> None:
-    """The cap counts address space, and glibc gives every new thread its own 64 MB malloc arena of it
-    (kept after the thread ends) besides its stack: two helper threads would take 150 MB of a 256 MB
-    cap and a bomb would hit --max-memory before the unpack budget that names the real limit.
-    One arena (M_ARENA_MAX = 1) and a small stack keep a thread's cost to a few MB."""
-    threading.stack_size(THREAD_STACK)
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-
-            ctypes.CDLL(None).mallopt(M_ARENA_MAX, 1)
-        except (OSError, AttributeError):
-            pass  # not glibc: its allocator has no per-thread arenas of that size
 
 
 def _die_with_parent() -> None:
@@ -93,6 +71,7 @@ def _worker(conn: Connection, task: Task) -> None:
     # (it stops the batch and kills the workers), so a worker neither dies of it nor prints a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent()
+    allow_helper_threads()  # already so when forked by LocalExecutor; a Dask worker's children need it here
     _limit_memory(task.limits.max_memory_mb)
     while True:
         job = conn.recv()
@@ -181,6 +160,7 @@ def _failure(path: str, kind: str, message: str, elapsed: float, limit: str | No
 class LocalExecutor:
     def __init__(self, jobs: int | None = None) -> None:
         self.jobs = max(1, jobs or os.cpu_count() or 1)
+        allow_helper_threads()  # before any worker is forked: they inherit it
 
     def run(self, paths: list[str], task: Task) -> Iterator[AppResult]:
         if not paths:

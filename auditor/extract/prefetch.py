@@ -54,8 +54,39 @@ class Read:
         return self.data
 
 
+THREAD_STACK = 1024 * 1024
+"""Stack of a helper thread: they run shallow code, and the default 8 MB counts against a memory cap."""
+
+M_ARENA_MAX = -8  # glibc's mallopt parameter
+
+_allowed = False
+
+
+def allow_helper_threads() -> None:
+    """Let this process (and the workers it forks afterwards) use helper threads, at a small cost in
+    address space. Called by the executors, which own their processes: glibc gives every new thread
+    its own 64 MB malloc arena of address space, kept after the thread ends, which a forked worker
+    capped with --max-memory inherits (two threads would take 150 MB of a 256 MB cap, and a bomb
+    would hit --max-memory before the unpack budget that names the real limit). One arena and a
+    1 MB stack keep a thread's cost to a few MB. A program that calls the auditor as a library
+    keeps its allocator settings, and the analysis runs in its thread there."""
+    global _allowed
+    threading.stack_size(THREAD_STACK)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None).mallopt(M_ARENA_MAX, 1)
+        except (OSError, AttributeError):
+            pass  # not glibc: no per-thread arenas of that size
+    _allowed = True
+
+
 def threads_affordable() -> bool:
-    """Whether this process may start a helper thread: no address-space cap, or HEADROOM left under it."""
+    """Whether this process may start a helper thread: allowed (allow_helper_threads), and no
+    address-space cap or HEADROOM left under it."""
+    if not _allowed:
+        return False
     try:
         import resource
     except ImportError:  # Windows: no cap to run into
