@@ -497,7 +497,9 @@ def _on_machine(load: tuple[float, float, float]) -> str:
 
 
 STAGE_NOTE = ("CPU seconds per stage of one `auditor scan` of each APK (medians; bench/stages.py runs the analysis in the "
-              "scanning process, `--debug`, with a CPU timer on each stage's functions; time is exclusive). start-up is the "
+              "scanning process, `--debug`, with a CPU timer of the scanning thread on each stage's functions; time is "
+              "exclusive). helper threads is the CPU time of the threads that unpack and hash the dex files and the input "
+              "meanwhile, on the second core. start-up is the "
               "whole process's CPU time minus the stages: interpreter, imports, rule loading. flow % is the flow "
               "analysis's share of the whole process's CPU time; CPU ÷ floor compares it with the floor's CPU time.")
 
