@@ -13,9 +13,8 @@ Stage times are CPU seconds of the scanning thread (time.thread_time), which a b
 distorts far less than wall time. "helper threads" is the CPU time of the threads that unpack and
 hash the dex files and the input beside it (auditor/extract/prefetch.py, pipeline._Digest): work
 that overlaps the stages on a second core instead of adding to the wall time. `start-up` is not
-measured here but by the caller: the whole
-process's CPU time minus the sum of the stages below (interpreter start, imports, rule loading,
-input discovery, exit).
+measured here but by the caller: the whole process's CPU time minus the sum of the stages below
+(interpreter start, imports, rule loading, input discovery, exit).
 """
 
 from __future__ import annotations
