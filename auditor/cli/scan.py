@@ -53,8 +53,9 @@ log = logging.getLogger("auditor")
 @click.option("--read-bytes", is_flag=True,
               help="With --executor dask: send each file's bytes to the workers instead of its path (no shared file system).")
 @click.option("--no-cache", is_flag=True,
-              help="Read and write nothing in the cache folder, neither results nor the checked rule set "
-                   "(~/.cache/auditor; AUDITOR_CACHE_DIR overrides). Results are not cached with --executor dask anyway, "
+              help="Read and write no results, and write nothing in the cache folder (~/.cache/auditor; "
+                   "AUDITOR_CACHE_DIR overrides); a rule set checked by an earlier run is still read from it. "
+                   "Results are not cached with --executor dask anyway, "
                    "where hashing every file on the client first would idle the cluster.")
 @click.option("--fresh", is_flag=True, help="With -f jsonl -o FILE: start FILE over instead of resuming it.")
 @click.option("--debug", is_flag=True, help="Run in one process and show tracebacks of internal errors.")
@@ -129,7 +130,7 @@ def scan(ctx: click.Context, paths: tuple[Path, ...], from_list: TextIO | None, 
 
 
 def _cache_path() -> Path:
-    from auditor.cache import default_cache_path  # with sqlite3 and pickle: a --no-cache run imports neither
+    from auditor.cache import default_cache_path  # and sqlite3 with it: a --no-cache run imports neither
 
     return default_cache_path()
 
