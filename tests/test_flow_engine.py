@@ -110,6 +110,22 @@ def test_a_sink_seen_again_with_its_destination_keeps_it() -> None:
     assert not summary.grow(later)
 
 
+def test_a_webview_bridge_hands_what_its_methods_return_to_the_page() -> None:
+    """flow_js_bridge: ContactsBridge.getContacts (@JavascriptInterface) returns the address book to
+    the page loaded after the bridge is added; MessagesBridge.getMessages puts the SMS into a field
+    of the object it returns, which the engine does not follow: flow_lost naming the bridge."""
+    result = CliRunner().invoke(main, ["scan", "--no-cache", "-f", "json", str(APK / "flow_js_bridge.apk")])
+    channels = json.loads(result.stdout)["apps"][0]["channels"]
+    (flow,) = channels["contacts"]["flows"]
+    assert flow["value"].startswith("contacts -> webview_bridge: Landroid/webkit/WebView;->addJavascriptInterface")
+    assert flow["endpoints"] == ["https://app.jsbridge.example.invalid/index.html"]
+    assert not any("getVersion" in m for m in flow["path"]), "a method without @JavascriptInterface is not exposed"
+    sms = channels["sms"]
+    assert sms["level"] == "code" and not sms.get("flows")
+    assert any("MessagesBridge;->getMessages(" in e["value"] and "addJavascriptInterface" in e["value"]
+               for e in sms["flow_lost"])
+
+
 JOB_PAYLOAD = """  - id: research.job_payload
     overrides: {base: ["Lcom/example/sync/Job;"], methods: [payload]}
     sink: {kind: network, address: [receiver]}

@@ -90,6 +90,8 @@ POSITIVE = {
                            "wss://ws.websocket.example.invalid/v1/sms"),
     "flow_socketio": Flow("call_log", ON_CREATE, ("CallLogReader;->read(", "CallChannel;->emit("),
                           "https://io.socketio.example.invalid:8443"),
+    "flow_js_bridge": Flow("contacts", ON_CREATE, ("ContactReader;->read(", "ContactsBridge;->getContacts("),
+                           "https://app.jsbridge.example.invalid/index.html"),
     "flow_sms_forward": Flow("sms", ON_CREATE, ("SmsReader;->read(", "Forwarder;->forward("), "+15550100999"),
     "flow_prefs": Flow("contacts", ON_CREATE, ("ContactReader;->read(", "ContactCache;->save(", "Uploader;->flush(", NET),
                        "https://api.prefs.example.invalid/v1/contacts"),

@@ -43,3 +43,15 @@ SMSBYPASS = CORPUS / "benign-contacts-sms" / "fdroid_souch.smsbypass_9.apk"
 @pytest.mark.skipif(not SMSBYPASS.is_file(), reason="../shared/corpus is not present")
 def test_version_name_given_as_a_string_resource_is_resolved(rules) -> None:
     assert audit_path(str(SMSBYPASS), rules, Limits()).facts.manifest.version_name == "0.9"
+
+
+XBOT = CORPUS / "sms-stealer" / "xbot_org.merry.core.apk"
+
+
+@pytest.mark.skipif(not XBOT.is_file(), reason="../shared/corpus is not present")
+def test_xbot_contacts_exposed_to_webview_javascript_are_reported(rules) -> None:
+    """xAPI.getContacts, callable by the page through addJavascriptInterface, returns contact objects
+    whose fields hold the data: the engine does not follow them, and says so naming the bridge."""
+    contacts = audit_path(str(XBOT), rules, Limits()).facts.channels["contacts"]
+    lost = [e.value for e in contacts.evidence if e.kind == "flow_lost"]
+    assert any("xAPI;->getContacts(" in v and "addJavascriptInterface" in v for v in lost), lost

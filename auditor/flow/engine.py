@@ -24,7 +24,7 @@ from auditor.dex.insns import MethodBody, decode_body
 from auditor.dex.reader import INVOKE_OPS, NEW_INSTANCE, DexFile
 from auditor.extract.program import Node, Program
 from auditor.flow.labels import EMPTY, Label, LabelSet, data_labels
-from auditor.flow.library import STORE_ANY_KEY, Library
+from auditor.flow.library import ANY_METHOD, STORE_ANY_KEY, Library
 from auditor.flow.method import MethodAnalysis
 from auditor.flow.summary import FlowKey, GlobalKey, SinkHit, Summary
 from auditor.model import FlowStep
@@ -39,6 +39,8 @@ MAX_DEPTH = 30
 MAX_PULLED_CALLERS = 64
 MAX_CALLBACK_TARGETS = 8
 MAX_FLOWS = 64
+MAX_EXPOSED_METHODS = 32
+JAVASCRIPT_INTERFACE = "Landroid/webkit/JavascriptInterface;"
 GET_OPS = bytes([*range(0x52, 0x59), *range(0x60, 0x67)])
 RETROFIT_HTTP = "Lretrofit2/http/"
 RETROFIT_VERBS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "HTTP")
@@ -190,6 +192,7 @@ class FlowEngine:
         self._flow_keys: dict[FlowKey, int] = {}
         self._annotations: dict[str, dict[tuple[str, str], tuple[str, str]]] = {}
         self._callers: dict[Node, list[Node]] = {}
+        self._unreturned: set[tuple[Node, str]] = set()
 
     # -- driving --------------------------------------------------------------------------------
 
@@ -198,6 +201,9 @@ class FlowEngine:
         knowing where it goes, from the methods holding URL constants too (the URL may be stored far away)."""
         for seed in seeds:
             self.enqueue(seed)
+        if seeds:
+            for node in self._exposers():
+                self.enqueue(node)
         self._drain()
         if any(flow.sink.kind == "network" and not flow.sink.endpoints for flow in self.result.flows):
             for node in destinations:
@@ -397,6 +403,8 @@ class FlowEngine:
         """App methods named `method` that a library may call on an object of this type: the value's
         known class first, else its declared type, the invoked class, then the library classes the
         catalog says it may extend."""
+        if method == ANY_METHOD:
+            return self.exposed_methods(value_type or declared or "")
         for cls in (value_type, declared, invoke_cls):
             if not cls:
                 continue
@@ -405,6 +413,40 @@ class FlowEngine:
                 return found[:MAX_CALLBACK_TARGETS]
         found = list(dict.fromkeys(n for cls in types for n in self._named_methods(cls, method)))
         return found[:MAX_CALLBACK_TARGETS]
+
+    def exposed_methods(self, cls: str) -> list[Node]:
+        """The methods of an app class that code outside the app may call on its objects (a WebView's
+        JavaScript): those annotated @JavascriptInterface if any is (API 17+ exposes only those),
+        else every method but constructors (as older WebViews do)."""
+        if cls not in self.program.classes:
+            return []
+        found: dict[tuple[str, str], Node] = {}
+        for owner in (cls, *self.program.ancestors(cls)):
+            for key, node in self.program.methods_of(owner).items():
+                if key[0] not in ("<init>", "<clinit>") and not self.is_library(node):
+                    found.setdefault(key, node)
+        annotated = self._annotated(cls, JAVASCRIPT_INTERFACE)
+        nodes = [n for key, n in found.items() if not annotated or key in annotated]
+        return nodes[:MAX_EXPOSED_METHODS]
+
+    def _annotated(self, cls: str, annotation: str) -> set[tuple[str, str]]:
+        """(name, proto) of the methods of `cls` that carry `annotation`."""
+        info = self.program.classes.get(cls)
+        if info is None:
+            return set()
+        dex = self.program.units[info.unit].dex
+        return {dex.method_ref(m)[1:] for m, found in method_annotations(dex, dex.annotations_offset(info.type_idx)).items()
+                if any(a.type == annotation for a in found)}
+
+    def _exposers(self) -> list[Node]:
+        """Methods that hand an app object to a library calling any of its methods (a WebView's
+        JavaScript bridge): where the app decides what it exposes, so the analysis starts there too."""
+        found: list[Node] = []
+        for index, unit in enumerate(self.program.units):
+            ids = {m for method in self.library.wirers.get(ANY_METHOD, ()) for m in self._method_ids(unit.dex, method)}
+            if ids:
+                found += [(index, code.start) for code, _insn in unit.dex.find_sites_many([(INVOKE_OPS, ids)])[0]]
+        return [n for n in dict.fromkeys(found) if not self.is_library(n)]
 
     def _named_methods(self, cls: str, method: str) -> list[Node]:
         classes = [cls] if cls in self.program.classes else []
@@ -595,6 +637,20 @@ class FlowEngine:
         channels = tuple(sorted({label[1] for label in data_labels(labels)}))
         if len(self.result.lost) < MAX_FLOWS:
             self.result.lost.append(Lost(node, pc, why, channels))
+
+    def unreturned(self, node: Node, returned: LabelSet, caller: Node, pc: int, label: str) -> None:
+        """Channel data read in a method that code outside the app calls (a WebView's JavaScript
+        bridge) and not seen in what it returns (it went into an object's fields, which the
+        analysis does not follow into the result): said, never silently dropped."""
+        returned_sites = {taint[2] for taint in data_labels(returned)}
+        signature = self.program.signature(node)
+        for site_id, site in enumerate(self.sites):
+            channel = site.entry.channel
+            held = site.node == node or (site_id, node) in self.arrivals
+            if held and channel and site_id not in returned_sites and (node, channel) not in self._unreturned:
+                self._unreturned.add((node, channel))
+                self.lost(caller, pc, f"{channel} data in {signature}, which {label} exposes to code outside the app "
+                                      "(a WebView's JavaScript), is not followed into its result", frozenset({("d", channel, site_id)}))
 
     def add_endpoints(self, key: FlowKey, endpoints: frozenset[str]) -> None:
         """Where a known flow goes, learnt later (from a caller, or on a second visit)."""

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from auditor.ruleset.ruleset import FlowEntry
 
 STORE_ANY_KEY = "*"
+ANY_METHOD = "*"
+"""A `calls` entry's method naming every method of the target: a WebView's JavaScript may call any."""
 
 
 class Library:

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from auditor.dex.insns import RETURNS, SWITCHES, Instruction, MethodBody
 from auditor.flow.labels import EMPTY, LabelSet, concrete, data_labels, endpoint_label, endpoints_in, marks_in, params_in
-from auditor.flow.summary import GlobalKey, SinkHit, Summary
+from auditor.flow.library import ANY_METHOD
+from auditor.flow.summary import FlowKey, GlobalKey, SinkHit, Summary
 from auditor.model import FlowStep
 
 if TYPE_CHECKING:
@@ -87,6 +88,9 @@ class MethodAnalysis:
         self.depth = depth
         self.summary = Summary()
         self.signature = engine.program.signature(node)
+        self.addressed: dict[Any, list[FlowKey]] = {}
+        """Flows whose destination is an object of this method (by identity): a URL it gets later in
+        the method (a WebView's loadUrl after addJavascriptInterface) names their destination too."""
 
     # -- control flow ---------------------------------------------------------------------------
 
@@ -169,6 +173,8 @@ class MethodAnalysis:
                     state[key] = (other[0] | added, other[1], other[2], other[3])
             if reg not in state:
                 state[reg] = (added, None, None, ident)
+            for key in self.addressed.get(ident, ()):
+                self.engine.add_endpoints(key, frozenset(endpoints_in(added)))
         if ident and ident[0] == "g":
             self.write_global(ident[1], added, pc)
         elif ident and ident[0] == "p":
@@ -319,10 +325,11 @@ class MethodAnalysis:
         return carried
 
     def call(self, state: State, pc: int, target: Node, positions: dict[int, int], label: str,
-             given: dict[int, LabelSet] | None = None) -> LabelSet:
-        """Compose the callee's summary at this call: substitute what each position carries."""
+             given: dict[int, LabelSet] | None = None, demand: bool = False) -> LabelSet:
+        """Compose the callee's summary at this call: substitute what each position carries (`demand`:
+        analyse the callee now even if nothing passed carries data, for what it returns)."""
         args = given if given is not None else {pos: self.labels(state, reg) for pos, reg in positions.items()}
-        summary = self.engine.summary_of(target, self.node, self.depth + 1, _carries_data(args))
+        summary = self.engine.summary_of(target, self.node, self.depth + 1, demand or _carries_data(args))
         if summary is None:
             return EMPTY
 
@@ -370,13 +377,18 @@ class MethodAnalysis:
                          frozenset(params_in(addresses)), steps)
         self.reach_sink(carried, lifted, pc)
 
-    def reach_sink(self, carried: LabelSet, hit: SinkHit, pc: int) -> None:
+    def reach_sink(self, carried: LabelSet, hit: SinkHit, pc: int) -> list[FlowKey]:
+        """Record the sink for the parameters and the flows for the data `carried`; the flows' keys."""
         for pos in params_in(carried):
             self.summary.add_sink(pos, hit)
+        keys = []
         for label in data_labels(carried):
             key = self.engine.flow(label[2], self.node, hit)
-            if key is not None and hit.address_params:
-                self.summary.addresses[key] = self.summary.addresses.get(key, frozenset()) | hit.address_params
+            if key is not None:
+                keys.append(key)
+                if hit.address_params:
+                    self.summary.addresses[key] = self.summary.addresses.get(key, frozenset()) | hit.address_params
+        return keys
 
     # -- library semantics ----------------------------------------------------------------------
 
@@ -415,10 +427,11 @@ class MethodAnalysis:
             result |= loaded
         if spec.mark:
             result |= {("m", spec.mark)}
+        temps: dict[str, LabelSet] = {}
         if spec.calls:
-            result |= self.callbacks(state, insn, info, positions)
+            result |= self.callbacks(state, insn, info, positions, temps)
         if spec.sink:
-            self.library_sink(state, spec.sink, info, positions, pc)
+            self.library_sink(state, spec.sink, info, positions, pc, temps)
         passed = self.carried(state, positions.values())
         if spec.lost and data_labels(passed):
             self.engine.lost(self.node, pc, f"data passed to {info.label} ({spec.lost}): not followed further", passed)
@@ -486,10 +499,11 @@ class MethodAnalysis:
         key = self.const_at(state, store.get("key"), positions) or "*"
         self.write_global(("s", store["name"], key), value, pc)
 
-    def callbacks(self, state: State, insn: Instruction, info: InvokeInfo, positions: dict[int, int]) -> LabelSet:
-        """Library code calling app code back (Rx, AsyncTask, LiveData...): call it here, in its place."""
+    def callbacks(self, state: State, insn: Instruction, info: InvokeInfo, positions: dict[int, int],
+                  temps: dict[str, LabelSet]) -> LabelSet:
+        """Library code calling app code back (Rx, AsyncTask, LiveData...): call it here, in its place.
+        `temps` receives the results kept by name (`result: $name`), for later calls and the sink."""
         assert info.spec is not None
-        temps: dict[str, LabelSet] = {}
         result: LabelSet = EMPTY
         for cb in info.spec.calls:
             regs = self.regs_at(cb.target, positions)
@@ -502,17 +516,23 @@ class MethodAnalysis:
                 given[n] = temps.get(src, EMPTY) if src.startswith("$") else \
                     self.carried(state, self.regs_at(src, positions))
             produced: LabelSet = EMPTY
+            exposed = cb.method == ANY_METHOD
             for target in targets:
-                produced |= self.call(state, insn.pc, target, {}, self.engine.program.signature(target).split("(")[0], given)
+                returned = self.call(state, insn.pc, target, {}, self.engine.program.signature(target).split("(")[0], given, exposed)
+                if exposed:
+                    self.engine.unreturned(target, returned, self.node, insn.pc, info.label)
+                produced |= returned
             if cb.result == "return":
                 result |= produced
             elif cb.result:
                 temps[cb.result] = temps.get(cb.result, EMPTY) | produced
         return result
 
-    def library_sink(self, state: State, sink: dict[str, Any], info: InvokeInfo, positions: dict[int, int], pc: int) -> None:
+    def library_sink(self, state: State, sink: dict[str, Any], info: InvokeInfo, positions: dict[int, int], pc: int,
+                     temps: dict[str, LabelSet]) -> None:
         sent_positions = sink.get("args", ["args"])
         carried = self.carried(state, (r for p in sent_positions for r in self.regs_at(p, positions)))
+        carried |= frozenset().union(*(temps.get(p, EMPTY) for p in sent_positions))
         if not carried:
             return
         kinds = [sink["kind"]]
@@ -524,7 +544,11 @@ class MethodAnalysis:
         for kind in kinds:
             hit = SinkHit(kind, info.label, frozenset(endpoints_in(address)), frozenset(params_in(address)),
                           (FlowStep(self.signature, pc, f"sends it with {info.label} ({kind})"),))
-            self.reach_sink(carried, hit, pc)
+            keys = self.reach_sink(carried, hit, pc)
+            for reg in address_regs:
+                ident = state.get(reg, NO_VAL)[3]
+                if ident is not None and keys:
+                    self.addressed.setdefault(ident, []).extend(keys)
 
     def retrofit_call(self, state: State, insn: Instruction, info: InvokeInfo, positions: dict[int, int]) -> None:
         """A call of a Retrofit interface method: every argument becomes part of the HTTP request."""
