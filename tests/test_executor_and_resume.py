@@ -105,3 +105,26 @@ def test_dask_side_pool_keeps_one_child_per_task(rules) -> None:
         for w in dask_executor._idle_workers:
             w.stop()
         dask_executor._idle_workers.clear()
+
+
+class CollectorReportingTask(Task):
+    """Reports, as the error text of its result, the worker's collector thresholds and frozen count."""
+
+    def __call__(self, path: str):  # type: ignore[override]
+        import gc
+
+        from auditor.model import AppResult
+
+        return AppResult(path, None, None, "error", error=f"{gc.get_threshold()} {gc.get_freeze_count()}",
+                         error_kind="internal-error")
+
+
+def test_workers_collect_young_objects_less_often_and_freeze_what_they_inherit(rules) -> None:
+    """An analysis's few hundred thousand objects are not revisited by the cycle collector at
+    CPython's default rate (issue 16); the worker's inherited objects (the rule set) are frozen."""
+    from auditor.executors.local import GC_THRESHOLDS
+
+    result = next(LocalExecutor(1).run([str(FIXTURES / "apk" / "benign.apk")], CollectorReportingTask(rules, Limits())))
+    thresholds, frozen = result.error.rsplit(" ", 1)
+    assert thresholds == str(GC_THRESHOLDS)
+    assert int(frozen) > 10_000

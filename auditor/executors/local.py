@@ -13,6 +13,7 @@ so); where only `resource` or prctl is missing, the workers run without that gua
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import multiprocessing
 import os
@@ -52,6 +53,21 @@ def _limit_memory(max_memory_mb: int) -> None:
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
+GC_THRESHOLDS = (50_000, 50, 100)
+"""Cycle-collector thresholds in a worker (CPython's are 700, 10, 10). An analysis allocates a few
+hundred thousand objects that live until its result is sent, almost none in cycles; at the default
+rate the collector keeps revisiting them, about a tenth of a large app's analysis time. Garbage
+cycles are still collected, a few hundred times less often."""
+
+
+def _tune_collector() -> None:
+    """Freeze what the worker inherited (modules, the rule set: never garbage, never visited again;
+    it also keeps the collector from touching, and so copying, pages shared with the parent) and
+    collect young objects less often."""
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 def _die_with_parent() -> None:
     """Ask Linux to kill this worker when the parent dies, so a killed batch leaves no orphans
     blocked on a pipe whose other end sibling workers still hold open."""
@@ -73,6 +89,7 @@ def _worker(conn: Connection, task: Task) -> None:
     _die_with_parent()
     allow_helper_threads()  # already so when forked by LocalExecutor; a Dask worker's children need it here
     _limit_memory(task.limits.max_memory_mb)
+    _tune_collector()
     while True:
         job = conn.recv()
         if job is None:
