@@ -20,7 +20,7 @@ import pytest
 
 from auditor.dex import reader
 from auditor.dex.reader import CONST_STRING, CONST_STRING_JUMBO, FIELD_OPS, INVOKE_OPS, NEW_INSTANCE, DexFile, DexFormatError
-from tests.fuzz.mutators import _dex_class_data, _dex_code_item, _dex_shared, _dex_table_entry
+from tests.fuzz.mutators import _dex_class_data, _dex_code_item, _dex_shared, _dex_strings, _dex_table_entry
 
 FIXTURES = Path(__file__).parent / "fixtures" / "apk"
 native = pytest.mark.skipif(reader._native is None, reason="the C module was not built in this install")
@@ -47,7 +47,7 @@ def _outcome(data: bytes, use_native: bool, monkeypatch: pytest.MonkeyPatch) -> 
         sites = dex.find_sites_many([(INVOKE_OPS, everything), (FIELD_OPS, set(range(0, 1 << 16, 3))),
                                      (bytes([CONST_STRING, CONST_STRING_JUMBO]), everything),
                                      (bytes([NEW_INSTANCE]), {1, 2, 3, 5, 8, 13}), (INVOKE_OPS, set())])
-        return methods, list(dex.anomalies), sites, dex._code_ranges(), dex._code_end
+        return methods, list(dex.anomalies), sites, dex._code_ranges(), dex._code_end, dex.type_names()
     except DexFormatError as error:
         return ("DexFormatError", str(error))
 
@@ -61,8 +61,8 @@ def test_fixture_dex_same_in_c_and_python(name: str, data: bytes, monkeypatch: p
     in_c = _outcome(data, True, monkeypatch)
     in_python = _outcome(data, False, monkeypatch)
     assert in_c == in_python
-    assert isinstance(in_c, tuple) and len(in_c) == 5
-    methods, _anomalies, sites, _ranges, _end = in_c
+    assert isinstance(in_c, tuple) and len(in_c) == 6
+    methods, _anomalies, sites, _ranges, _end, _types = in_c
     assert any(methods.values()), f"{name}: no method with code found"
     assert sites[0], f"{name}: no invoke found"
 
@@ -76,9 +76,9 @@ def test_native_records_are_used_on_well_formed_code(monkeypatch: pytest.MonkeyP
 
 
 @native
-@pytest.mark.parametrize("mutate", [_dex_class_data, _dex_code_item, _dex_shared, _dex_table_entry])
+@pytest.mark.parametrize("mutate", [_dex_class_data, _dex_code_item, _dex_shared, _dex_strings, _dex_table_entry])
 def test_hostile_mutations_same_in_c_and_python(mutate, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Seeded mutations of class data, code items, shared structures and id tables: the C forms
+    """Seeded mutations of class data, code items, shared structures, strings and id tables: the C forms
     neither crash nor disagree (a crash would end this test process)."""
     rng = random.Random(f"native-{mutate.__name__}")
     sources = [data for _name, data in DEXES if len(data) < 200_000]

@@ -405,9 +405,42 @@ done:
     return result;
 }
 
+PyDoc_STRVAR(decode_strings_doc,
+"decode_strings(data, string_offsets, indices) -> list\n\n"
+"For each string index (string_offsets and indices are array('I')), the string when it takes the\n"
+"common form (a one-byte length, a terminating NUL, no 0xC0 byte: plain UTF-8, decoded with\n"
+"'replace'), else None for the caller's full MUTF-8 reader: DexFile._decode_strings' fast path.");
+
+static PyObject *decode_strings(PyObject *Py_UNUSED(self), PyObject *args) {
+    Py_buffer buf, obuf, ibuf;
+    if (!PyArg_ParseTuple(args, "y*y*y*", &buf, &obuf, &ibuf)) return NULL;
+    const uint8_t *data = buf.buf;
+    const uint32_t *offsets = obuf.buf, *indices = ibuf.buf;
+    Py_ssize_t size = buf.len, count = obuf.len / 4, n = ibuf.len / 4;
+    PyObject *out = PyList_New(n);
+    for (Py_ssize_t k = 0; out != NULL && k < n; k++) {
+        uint32_t i = indices[k];
+        Py_ssize_t o = i < (uint64_t)count ? (Py_ssize_t)offsets[i] : size;
+        PyObject *text = NULL;
+        if (o < size && data[o] < 0x80) {
+            const uint8_t *start = data + o + 1, *end = memchr(start, 0, (size_t)(size - o - 1));
+            if (end != NULL && memchr(start, 0xC0, (size_t)(end - start)) == NULL) {
+                text = PyUnicode_DecodeUTF8((const char *)start, end - start, "replace");
+                if (text == NULL) Py_CLEAR(out);
+            }
+        }
+        if (out != NULL) PyList_SET_ITEM(out, k, text != NULL ? text : Py_NewRef(Py_None));
+    }
+    PyBuffer_Release(&buf);
+    PyBuffer_Release(&obuf);
+    PyBuffer_Release(&ibuf);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"class_data", class_data, METH_VARARGS, class_data_doc},
     {"code_index", code_index, METH_VARARGS, code_index_doc},
+    {"decode_strings", decode_strings, METH_VARARGS, decode_strings_doc},
     {"ref_records", ref_records, METH_VARARGS, ref_records_doc},
     {"select", select_records, METH_VARARGS, select_doc},
     {NULL, NULL, 0, NULL},
@@ -421,7 +454,7 @@ static struct PyModuleDef module = {
 
 /* Raised whenever a function's arguments or results change: reader.py ignores a module built from
  * older sources (an editable install whose C file changed since it was last built). */
-#define NATIVE_VERSION 3
+#define NATIVE_VERSION 4
 
 PyMODINIT_FUNC PyInit__native(void) {
     PyObject *m = PyModule_Create(&module);

@@ -29,7 +29,7 @@ from auditor.dex.opcodes import INSN_UNITS, payload_units
 _native = None
 """The C forms of the two hot loops (auditor/dex/_native.c), when the install could compile them.
 They return exactly what the pure-Python forms here return; AUDITOR_PURE_PYTHON=1 turns them off."""
-NATIVE_VERSION = 3
+NATIVE_VERSION = 4
 """The version of _native.c this reader calls; a module built from other sources is not used."""
 if not os.environ.get("AUDITOR_PURE_PYTHON"):
     try:
@@ -231,6 +231,9 @@ class DexFile:
         """string(i) for many indices at once (every type descriptor, on first use): the common
         case (a one-byte length, a terminating NUL, no encoded NUL) in comprehensions, the rest
         through string()."""
+        if _native is not None:  # both tables are native-endian arrays
+            found = _native.decode_strings(self.data, self.string_offsets, indices)
+            return [text if text is not None else self.string(i) for i, text in zip(indices, found, strict=True)]
         data, size, offsets = self.data, len(self.data), self.string_offsets
         count = len(offsets)
         at = [offsets[i] if i < count else size for i in indices]
