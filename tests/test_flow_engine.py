@@ -16,6 +16,7 @@ from auditor.flow import engine as flow_engine
 from auditor.flow.engine import parse_proto
 from auditor.flow.library import Library
 from auditor.flow.summary import SinkHit, Summary
+from auditor.i18n import localize
 from auditor.model import FlowStep
 from auditor.ruleset.ruleset import FlowEntry
 
@@ -122,8 +123,9 @@ def test_a_webview_bridge_hands_what_its_methods_return_to_the_page() -> None:
     assert not any("getVersion" in m for m in flow["path"]), "a method without @JavascriptInterface is not exposed"
     sms = channels["sms"]
     assert sms["level"] == "code" and not sms.get("flows")
-    assert any("MessagesBridge;->getMessages(" in e["value"] and "addJavascriptInterface" in e["value"]
-               for e in sms["flow_lost"])
+    (lost,) = [e["value"] for e in sms["flow_lost"] if "MessagesBridge;->getMessages(" in e["value"]]
+    assert "addJavascriptInterface" in lost
+    assert "短信" in localize(lost, "zh-CN"), "the sentence is a template, said in the report's language"
 
 
 JOB_PAYLOAD = """  - id: research.job_payload
