@@ -128,6 +128,15 @@ def test_a_webview_bridge_hands_what_its_methods_return_to_the_page() -> None:
     assert "短信" in localize(lost, "zh-CN"), "the sentence is a template, said in the report's language"
 
 
+def test_a_shared_request_helper_gives_each_request_class_only_its_own_url() -> None:
+    """flow_volley_helper: ContactsRequest (contacts URL) and PingRequest (ping URL, no data) both go
+    through RequestHub.enqueue(Context, Request); the contacts flow in ContactsRequest.getParams gets
+    the URL of the object of its own class only."""
+    result = CliRunner().invoke(main, ["scan", "--no-cache", "-f", "json", str(APK / "flow_volley_helper.apk")])
+    (flow,) = json.loads(result.stdout)["apps"][0]["channels"]["contacts"]["flows"]
+    assert flow["endpoints"] == ["https://api.volleyhelper.example.invalid/v1/contacts"]
+
+
 JOB_PAYLOAD = """  - id: research.job_payload
     overrides: {base: ["Lcom/example/sync/Job;"], methods: [payload]}
     sink: {kind: network, address: [receiver]}

@@ -652,6 +652,18 @@ class FlowEngine:
                 self.lost(caller, pc, f"{channel} data in {signature}, which {label} exposes to code outside the app "
                                       "(a WebView's JavaScript), is not followed into its result", frozenset({("d", channel, site_id)}))
 
+    def sender_class(self, key: FlowKey) -> str | None:
+        """The app class whose method a flow's data leaves from (a request's getBody), if any."""
+        cls = key[1].split("->", 1)[0]
+        return cls if cls in self.program.classes else None
+
+    def may_be(self, value_class: str | None, cls: str | None) -> bool:
+        """Whether an object known to be of `value_class` may be a `cls` (either unknown: yes). A
+        request of one class handed to a shared helper does not give its URL to another class's flows."""
+        if not value_class or not cls or value_class == cls or value_class not in self.program.classes:
+            return True
+        return cls in self.program.ancestors(value_class) or value_class in self.program.ancestors(cls)
+
     def add_endpoints(self, key: FlowKey, endpoints: frozenset[str]) -> None:
         """Where a known flow goes, learnt later (from a caller, or on a second visit)."""
         known = self._flow_keys.get(key)

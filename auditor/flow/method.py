@@ -360,7 +360,9 @@ class MethodAnalysis:
             for hit in hits:
                 self.compose_sink(args, pos, hit, pc, f"passes it to {label}")
         for flow_key, where in summary.addresses.items():
-            given_address = frozenset().union(*(args.get(p, EMPTY) for p in where))
+            sender = self.engine.sender_class(flow_key)
+            given_address = frozenset().union(*(args.get(p, EMPTY) for p in where
+                                                 if self.engine.may_be(state.get(positions.get(p, -1), NO_VAL)[1], sender)))
             self.engine.add_endpoints(flow_key, frozenset(endpoints_in(given_address)))
             upward = frozenset(params_in(given_address))
             if upward:
