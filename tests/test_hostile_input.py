@@ -142,3 +142,15 @@ def test_dex_wrapped_in_a_jar_in_assets_is_scanned(rules, tmp_path: Path) -> Non
     assert contacts.level == "upload"
     assert any(e.dex == "assets/payload.jar!classes.dex" for e in contacts.evidence if e.kind != "permission")
     assert "hidden_dex" in result.facts.flags
+
+
+def test_assets_named_like_hidden_dex_are_unpacked_only_when_they_start_like_one(rules, tmp_path: Path) -> None:
+    """assets/*.bin and *.dat are where hidden dex files hide, and also where apps keep megabytes of
+    other data (an input method's dictionaries). Only an entry that starts with the dex magic is
+    unpacked whole: 64 MB of dictionary cost nothing, and no limit meant for code refuses the app."""
+    with zipfile.ZipFile(BENIGN) as apk:
+        dex = apk.read("classes.dex")
+    data = _rezip(BENIGN, {}, {"assets/dict.bin": b"\x00dictionary" * 6_000_000, "assets/payload.dat": dex})
+    result = _audit(rules, tmp_path, data, limits=Limits(max_dex_bytes=2 * 1024 * 1024))
+    assert result.ok, result.error
+    assert result.facts.code.dex_count == 2  # classes.dex and the hidden payload.dat, not dict.bin

@@ -745,10 +745,16 @@ class ZipArchive:
         """At most the first `size` bytes of an entry, inflating no more than that: enough to
         recognise a file type without paying for the whole entry. Entries that are neither stored
         nor deflated, or encrypted, fall back to a full read()."""
+        found = self.peek(name, size)
+        return self.read(name)[:size] if found is None else found
+
+    def peek(self, name: str, size: int = 4096) -> bytes | None:
+        """head(), or None where only a full read() could tell (a damaged or encrypted entry, or a
+        compression method other than stored and deflated): nothing is charged to the budget."""
         slot = self._slots[name]
         entry = slot.entry
         if slot.problem is not None or entry.flags & FLAG_ENCRYPTED or entry.method not in (STORED, DEFLATED):
-            return self.read(name)[:size]
+            return None
         if entry.method == STORED:
             return bytes(self._raw(slot, min(size, entry.uncompressed_size)))
         raw = self._raw(slot, entry.compressed_size)
