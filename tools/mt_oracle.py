@@ -725,9 +725,7 @@ def run_mt(apk: Path, work: Path, bin_dir: Path, config: dict[str, Path], timed:
                     "seconds": round(seconds, 2), "issues": {}}
     result.update(time_v(proc.stderr))
     if proc.returncode != 0:
-        errors = [line for line in (proc.stdout + proc.stderr).splitlines()
-                  if re.search(r"MarianaTrench error|RedexError|CRITICAL (?!Exiting)", line)]
-        result["error"] = (errors or ["exit status " + str(proc.returncode)])[0][:200]
+        result["error"] = mt_error(proc.stdout + proc.stderr) or f"exit status {proc.returncode}"
         return result
     names = rule_names(config["rules"])
     for path in sorted(out.glob("model@*.json")):
@@ -783,6 +781,19 @@ def supervise(child: subprocess.Popen, timeout: float, max_rss_mb: float) -> tup
             return reason + f" ({usage['cpu_s']:.0f} CPU s, {usage['peak_mb']:.0f} MB so far)", usage
 
 
+def mt_error(log: str) -> str:
+    """The reason in MT's log for a failed run, short: the Python exception that ended it
+    (`UnknownSecondaryDexModeException`: no dex), or the C++ assertion with its file and line."""
+    exception = re.search(r"^[\w.]*?(\w+(?:Exception|Error))\s*$", log, re.M)
+    if exception:
+        return exception.group(1)
+    assertion = re.search(r"(\w+\.(?:cpp|h):\d+):.*?(assertion `[^']*' failed|Caller and callee intervals do not intersect)", log)
+    if assertion:
+        return f"{assertion.group(1)}: {assertion.group(2)}"
+    line = re.search(r".*(?:MarianaTrench error|RedexError|CRITICAL (?!Exiting)).*", log)
+    return line.group(0)[:200] if line else ""
+
+
 def time_v(stderr: str) -> dict[str, float]:
     """Peak RSS (MB) and CPU seconds (user + system) from /usr/bin/time -v's report. CPU time is what
     to compare on a loaded machine: wall time there mostly measures the other jobs."""
@@ -836,7 +847,7 @@ def markdown_rows(results: list[dict]) -> list[str]:
     rows = []
     for result in results:
         ours = result.get("auditor", {})
-        error = re.sub(r"/\S*/source/(\w+\.cpp:\d+):.*", r"\1 assertion", result.get("error", ""))
+        error = result.get("error", "")
         mt = " / ".join(levels(result).values()) if not error else f"MT: {error[:90]}"
         cpu = result.get("cpu_s", result.get("cpu_s_so_far"))
         peak = result.get("peak_mb", result.get("peak_mb_so_far"))
