@@ -45,6 +45,8 @@ POSITIVE = {
     "flow_json": Flow("contacts", ON_CREATE, ("ContactJson;->build(", NET), "http://api.json.example.invalid/v1/contacts"),
     "flow_gson": Flow("contacts", ON_CREATE, ("ContactReader;->read(", "MainActivity;->onCreate(", NET),
                       "https://api.gson.example.invalid/v1/contacts"),
+    "flow_pojo": Flow("contacts", ON_CREATE, ("ContactReader;->read(", "MainActivity;->onCreate(", NET),
+                      "https://api.pojo.example.invalid/v1/contacts"),
     "flow_encrypt": Flow("sms", ON_CREATE, ("SmsReader;->read(", "Sealer;->seal(", NET),
                          "https://api.encrypt.example.invalid/v1/sms"),
     "flow_asynctask": Flow("contacts", (*ON_CREATE, "UploadTask;->doInBackground("),

@@ -192,7 +192,9 @@ class FlowEngine:
         self._flow_keys: dict[FlowKey, int] = {}
         self._annotations: dict[str, dict[tuple[str, str], tuple[str, str]]] = {}
         self._callers: dict[Node, list[Node]] = {}
-        self._unreturned: set[tuple[Node, str]] = set()
+        self._unreturned: dict[tuple[Node, str], Lost | None] = {}
+        """Per exposed method and channel: the flow_lost to report, or None once its data was seen
+        in what the method returns (a summary that grew after an earlier call was composed)."""
 
     # -- driving --------------------------------------------------------------------------------
 
@@ -213,6 +215,8 @@ class FlowEngine:
             self.result.lost.append(Lost(seeds[0] if seeds else (0, 0), 0,
                                          f"analysis budget of {self.budget:,} instructions reached; flows beyond it were not followed",
                                          ()))
+        unreturned = [lost for lost in self._unreturned.values() if lost is not None]
+        self.result.lost.extend(unreturned[:max(0, MAX_FLOWS - len(self.result.lost))])
         self.result.analysed = len(self.summaries)
         return self.result
 
@@ -647,10 +651,15 @@ class FlowEngine:
         for site_id, site in enumerate(self.sites):
             channel = site.entry.channel
             held = site.node == node or (site_id, node) in self.arrivals
-            if held and channel and site_id not in returned_sites and (node, channel) not in self._unreturned:
-                self._unreturned.add((node, channel))
-                self.lost(caller, pc, f"{channel} data in {signature}, which {label} exposes to code outside the app "
-                                      "(a WebView's JavaScript), is not followed into its result", frozenset({("d", channel, site_id)}))
+            if not (held and channel):
+                continue
+            key = (node, channel)
+            if site_id in returned_sites:
+                self._unreturned[key] = None  # summaries only grow: once returned, always returned
+            elif key not in self._unreturned:
+                self._unreturned[key] = Lost(caller, pc, f"{channel} data in {signature}, which {label} exposes to code outside "
+                                                         "the app (a WebView's JavaScript), is not followed into its result",
+                                             (channel,))
 
     def sender_class(self, key: FlowKey) -> str | None:
         """The app class whose method a flow's data leaves from (a request's getBody), if any."""

@@ -287,8 +287,23 @@ class MethodAnalysis:
         key = self.engine.field_key(self.node, insn.index)
         val = state.get(insn.regs[0], NO_VAL)
         state[("F", key)] = (val[0], None, None, ("g", key))
+        if insn.op in IPUTS and len(insn.regs) > 1 and insn.regs[1] != insn.regs[0]:
+            self.holder_gains(state, insn.regs[1], val[0], insn.pc)
         if val[3] is None or val[3][0] == "new":
             state[insn.regs[0]] = (val[0], val[1], val[2], ("g", key))  # the object now lives in the field
+
+    def holder_gains(self, state: State, holder: int, labels: LabelSet, pc: int) -> None:
+        """An object whose field receives a value carries that value too, as a list carries what is
+        added to it: the contact objects an app fills, collects and serialises (Gson, Moshi, a JSON
+        of the list) or returns to a WebView's page carry the rows into the send. The field itself
+        stays a place of its own, so reading another field of the object is not tainted by it.
+
+        Not for `this`: a component keeps its state in its own fields and is passed everywhere as a
+        Context, so its data is followed through those fields (global places), not through the
+        component."""
+        if state.get(holder, NO_VAL)[3] == ("p", 0) and any(pos == 0 for _reg, pos in self.params):
+            return
+        self.taint_object(state, holder, labels - state.get(holder, NO_VAL)[0], pc)
 
     # -- calls ----------------------------------------------------------------------------------
 
