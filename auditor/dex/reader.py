@@ -282,6 +282,16 @@ class DexFile:
 
     def find_string(self, text: str) -> int | None:
         """Index of the string equal to `text`, by binary search (the format sorts the table)."""
+        lo = self._first_string_from(text)
+        return lo if lo < len(self.string_offsets) and self.string(lo) == text else None
+
+    def has_string_prefix(self, prefix: str) -> bool:
+        """Whether any string of the dex starts with `prefix` (one binary search)."""
+        lo = self._first_string_from(prefix)
+        return lo < len(self.string_offsets) and self.string(lo).startswith(prefix)
+
+    def _first_string_from(self, text: str) -> int:
+        """Index of the first string not below `text` in the sorted table (bisect_left's steps)."""
         lo, hi = 0, len(self.string_offsets)
         while lo < hi:
             mid = (lo + hi) // 2
@@ -289,7 +299,7 @@ class DexFile:
                 lo = mid + 1
             else:
                 hi = mid
-        return lo if lo < len(self.string_offsets) and self.string(lo) == text else None
+        return lo
 
     def find_type(self, descriptor: str) -> int | None:
         """Type index of a class descriptor such as 'Ljava/lang/Runnable;', if the dex names it."""

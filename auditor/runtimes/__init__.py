@@ -70,17 +70,9 @@ def _glob_regex(globs: Iterable[str]) -> re.Pattern[str] | None:
 
 
 def dex_has_prefix(unit: DexUnit, prefix: str) -> bool:
-    """Whether any string of the dex starts with `prefix` (the table is sorted: one binary search)."""
-    dex = unit.dex
-    lo, hi = 0, len(dex.string_offsets)
+    """Whether any string of the dex starts with `prefix` (a class or package name it uses)."""
     try:
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if dex.string(mid) < prefix:
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo < len(dex.string_offsets) and dex.string(lo).startswith(prefix)
+        return unit.dex.has_string_prefix(prefix)
     except (IndexError, ValueError, UnicodeDecodeError):
         return False
 
