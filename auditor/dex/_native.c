@@ -259,11 +259,11 @@ typedef struct {
 static int records_push(Records *r, uint32_t offset, uint32_t index, uint8_t op) {
     if (r->len == r->cap) {
         size_t cap = r->cap ? 2 * r->cap : 4096;
-        uint32_t *o = PyMem_Realloc(r->offsets, cap * sizeof *o);
+        uint32_t *o = PyMem_RawRealloc(r->offsets, cap * sizeof *o);
         if (o) r->offsets = o;
-        uint32_t *x = PyMem_Realloc(r->indices, cap * sizeof *x);
+        uint32_t *x = PyMem_RawRealloc(r->indices, cap * sizeof *x);
         if (x) r->indices = x;
-        uint8_t *p = PyMem_Realloc(r->ops, cap);
+        uint8_t *p = PyMem_RawRealloc(r->ops, cap);
         if (p) r->ops = p;
         if (!o || !x || !p) return -1;
         r->cap = cap;
@@ -292,6 +292,7 @@ static PyObject *ref_records(PyObject *Py_UNUSED(self), PyObject *args) {
         return NULL;
     PyObject *result = NULL;
     Records r = {0};
+    uint64_t *spans = NULL;
     const uint8_t *data = buf.buf, *units = (const uint8_t *)units_raw, *ref_ops = (const uint8_t *)ref_ops_raw;
     uint64_t size = (uint64_t)buf.len, previous_end = 0;
     Py_ssize_t count = PyList_GET_SIZE(codes);
@@ -299,6 +300,8 @@ static PyObject *ref_records(PyObject *Py_UNUSED(self), PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "ref_records: bad tables");
         goto done;
     }
+    spans = PyMem_RawMalloc((size_t)(count ? count : 1) * 2 * sizeof *spans);
+    if (spans == NULL) goto nomem;
     for (Py_ssize_t i = 0; i < count; i++) {  /* the layout first: nothing is walked unless all of it is plain */
         PyObject *code = PyList_GET_ITEM(codes, i);
         if (!PyTuple_Check(code) || PyTuple_GET_SIZE(code) != 3) {
@@ -313,13 +316,16 @@ static PyObject *ref_records(PyObject *Py_UNUSED(self), PyObject *args) {
             goto done;
         }
         previous_end = end;
+        spans[2 * i] = start;
+        spans[2 * i + 1] = end < size ? end : size;
     }
-    for (Py_ssize_t i = 0; i < count; i++) {
-        PyObject *code = PyList_GET_ITEM(codes, i);
-        uint64_t pos = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(code, 1));
-        uint64_t end = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(code, 2));
-        if (end > size) end = size;
-        while (pos + 2 <= end) {
+    int failed = 0;
+    /* The walk reads only the buffer and C arrays: the interpreter lock is let go, so the thread that
+     * unpacks the next dex (auditor/extract/prefetch.py) runs meanwhile. */
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < count && !failed; i++) {
+        uint64_t pos = spans[2 * i], end = spans[2 * i + 1];
+        while (pos + 2 <= end && !failed) {
             uint8_t op = data[pos];
             if (op == 0 && data[pos + 1]) {
                 uint64_t w = payload_units(data, size, pos);
@@ -327,16 +333,18 @@ static PyObject *ref_records(PyObject *Py_UNUSED(self), PyObject *args) {
                 continue;
             }
             if (ref_ops[op]) {
-                if (pos + 4 <= end && records_push(&r, (uint32_t)pos, data[pos + 2] | (data[pos + 3] << 8), op)) goto nomem;
+                if (pos + 4 <= end) failed = records_push(&r, (uint32_t)pos, data[pos + 2] | (data[pos + 3] << 8), op);
             } else if (op == jumbo && pos + 6 <= end) {
                 uint32_t index = (uint32_t)data[pos + 2] | ((uint32_t)data[pos + 3] << 8) |
                                  ((uint32_t)data[pos + 4] << 16) | ((uint32_t)data[pos + 5] << 24);
-                if (records_push(&r, (uint32_t)pos, index, op)) goto nomem;
+                failed = records_push(&r, (uint32_t)pos, index, op);
             }
             pos += 2 * (uint64_t)units[op];
             if (!units[op]) pos += 2;  /* never in the table; keeps a corrupt one from looping */
         }
     }
+    Py_END_ALLOW_THREADS
+    if (failed) goto nomem;
     if (r.len == 0)  /* y# would give None for the NULL buffers */
         result = Py_BuildValue("(y#y#y#)", "", (Py_ssize_t)0, "", (Py_ssize_t)0, "", (Py_ssize_t)0);
     else
@@ -346,9 +354,10 @@ static PyObject *ref_records(PyObject *Py_UNUSED(self), PyObject *args) {
 nomem:
     PyErr_NoMemory();
 done:
-    PyMem_Free(r.offsets);
-    PyMem_Free(r.indices);
-    PyMem_Free(r.ops);
+    PyMem_RawFree(spans);
+    PyMem_RawFree(r.offsets);
+    PyMem_RawFree(r.indices);
+    PyMem_RawFree(r.ops);
     PyBuffer_Release(&buf);
     return result;
 }
