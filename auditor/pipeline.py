@@ -11,7 +11,6 @@ import errno
 import hashlib
 import os
 import stat
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -25,7 +24,7 @@ from auditor.extract.facts import assemble, merge_manifests
 from auditor.extract.lending import lending_signals
 from auditor.extract.loaders import unlisted_packer
 from auditor.extract.manifest import read_piece_manifest
-from auditor.extract.prefetch import threads_affordable
+from auditor.extract.prefetch import start_helper
 from auditor.extract.signing import cert_fingerprints
 from auditor.headline import headline
 from auditor.inputs import unusable
@@ -120,14 +119,7 @@ class _Digest:
     def __init__(self, data: bytes) -> None:
         self._data = data
         self._hex: str | None = None
-        self._thread: threading.Thread | None = None
-        if threads_affordable():
-            thread = threading.Thread(target=self._run, name="auditor-sha256", daemon=True)
-            try:
-                thread.start()
-                self._thread = thread
-            except RuntimeError:  # no thread to be had (a process limit): hashed when asked
-                pass
+        self._thread = start_helper(self._run, "auditor-sha256")  # without one: hashed when asked
 
     def _run(self) -> None:
         try:

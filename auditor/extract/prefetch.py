@@ -102,6 +102,19 @@ def threads_affordable() -> bool:
     return bool(soft - used >= HEADROOM)
 
 
+def start_helper(target: Callable[[], None], name: str) -> threading.Thread | None:
+    """A started daemon thread running `target`, or None where none can be afforded or started
+    (a process limit): the caller then does the work in its own thread."""
+    if not threads_affordable():
+        return None
+    thread = threading.Thread(target=target, name=name, daemon=True)
+    try:
+        thread.start()
+    except RuntimeError:
+        return None
+    return thread
+
+
 class Prefetch:
     """Reads `names` with `read` in a background thread; iterate to get each Read in order.
 
@@ -117,13 +130,10 @@ class Prefetch:
         self._interval = sys.getswitchinterval()
 
     def __enter__(self) -> Prefetch:
-        if self._names and threads_affordable():
-            thread = threading.Thread(target=self._run, name="auditor-prefetch", daemon=True)
+        if self._names:
             sys.setswitchinterval(SWITCH_INTERVAL)
-            try:
-                thread.start()
-                self._thread = thread
-            except RuntimeError:  # no thread to be had (a process limit)
+            self._thread = start_helper(self._run, "auditor-prefetch")
+            if self._thread is None:
                 sys.setswitchinterval(self._interval)
         return self
 
