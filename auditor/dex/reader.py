@@ -19,12 +19,14 @@ import os
 import re
 import struct
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from itertools import accumulate, islice
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from auditor.dex.opcodes import INSN_UNITS, payload_units
+
+K = TypeVar("K")
 
 _native = None
 """The C forms of the two hot loops (auditor/dex/_native.c), when the install could compile them.
@@ -611,6 +613,13 @@ class DexFile:
                     if insn.op in ops and insn.index in indices:
                         hits[group].append((code, insn))
         return hits
+
+    def find_sites_keyed(self, groups: list[tuple[bytes, Mapping[int, list[K]]]]) -> list[list[tuple[K, MethodCode]]]:
+        """find_sites_many for groups whose indices each stand for caller-side keys (fields a store
+        is read through, methods a node is called by): each hit once per key of its index."""
+        found = self.find_sites_many([(ops, set(keys)) for ops, keys in groups])
+        return [[(key, code) for code, insn in hits for key in keys[insn.index]]
+                for (_ops, keys), hits in zip(groups, found, strict=True)]
 
     def _ref_records(self) -> tuple[memoryview, memoryview, bytes] | None:
         """(offsets, indices, opcodes) of every reference-carrying instruction of the file, walked once

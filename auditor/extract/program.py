@@ -204,13 +204,9 @@ class Program:
                 type_idx = dex.find_type(owners[0]) if dispatched else None
                 if type_idx is not None:
                     by_type[type_idx].append(node)
-            invokes, creations = dex.find_sites_many([(INVOKE_OPS, set(by_method)), (bytes([NEW_INSTANCE]), set(by_type))])
-            for code, insn in invokes:
-                for node in by_method[insn.index]:
-                    out[node].append((index, code.start))
-            for code, insn in creations:
-                for node in by_type[insn.index]:
-                    out[node].append((index, code.start))
+            invokes, creations = dex.find_sites_keyed([(INVOKE_OPS, by_method), (bytes([NEW_INSTANCE]), by_type)])
+            for node, code in invokes + creations:
+                out[node].append((index, code.start))
         return {node: list(dict.fromkeys(c for c in callers if c != node)) for node, callers in out.items()}
 
     def _caller_keys(self, node: Node) -> tuple[tuple[str, ...], str, str, bool]:

@@ -551,13 +551,9 @@ class FlowEngine:
                     for method in self.library.loaders.get(key[1], ()):
                         for m in self._method_ids(dex, method):
                             by_method[m].append(key)
-            gets, loads = dex.find_sites_many([(GET_OPS, set(by_field)), (INVOKE_OPS, set(by_method))])
-            for code, insn in gets:
-                for key in by_field[insn.index]:
-                    found[key].add((index, code.start))
-            for code, insn in loads:
-                for key in by_method[insn.index]:
-                    found[key].add((index, code.start))
+            gets, loads = dex.find_sites_keyed([(GET_OPS, by_field), (INVOKE_OPS, by_method)])
+            for key, code in gets + loads:
+                found[key].add((index, code.start))
         return found
 
     @staticmethod
@@ -603,13 +599,9 @@ class FlowEngine:
                 for method in self.library.wirers.get(name, ()):
                     for m in self._method_ids(dex, method):
                         by_method[m].append(node)
-            creations, wirings = dex.find_sites_many([(bytes([NEW_INSTANCE]), set(by_type)), (INVOKE_OPS, set(by_method))])
-            for code, insn in creations:
-                for node in by_type[insn.index]:
-                    found[node].append((index, code.start))
-            for code, insn in wirings:
-                for node in by_method[insn.index]:
-                    found[node].append((index, code.start))
+            creations, wirings = dex.find_sites_keyed([(bytes([NEW_INSTANCE]), by_type), (INVOKE_OPS, by_method)])
+            for node, code in creations + wirings:
+                found[node].append((index, code.start))
         return {node: [n for n in dict.fromkeys(callers) if n != node and not self.is_library(n)]
                 for node, callers in found.items()}
 
