@@ -81,6 +81,35 @@ def test_broken_pipe_exits_quietly() -> None:
     assert "Traceback" not in stderr and "BrokenPipe" not in stderr
 
 
+def test_console_entry_exits_with_the_commands_code_and_all_its_output(tmp_path: Path) -> None:
+    """`python -m auditor` ends without the interpreter's teardown (cli.main.run): the exit code is
+    still the command's (0, 1 for --fail-on, 2 for an error), every byte written to a pipe arrives,
+    and atexit handlers still run (logging's flush among them)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "AUDITOR_CACHE_DIR": str(tmp_path / "c")}
+
+    def entry(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "auditor", *args], capture_output=True, text=True, env=env,
+                              timeout=300)
+
+    listed = entry("rules", "list")
+    assert listed.returncode == 0, listed.stderr
+    expected = run("rules", "list")
+    assert listed.stdout == expected.stdout and len(listed.stdout) > 2000  # every byte came through the pipe
+    failing = entry("scan", "--no-cache", "-q", "-f", "json", "--fail-on", "low", UPLOAD)
+    assert failing.returncode == 1, failing.stderr
+    assert json.loads(failing.stdout)["apps"][0]["status"] == "ok"
+    broken = entry("scan", "--no-cache", "-q", "-f", "json", str(tmp_path / "missing.apk"))
+    assert broken.returncode == 2
+    hook = "import atexit, sys; atexit.register(lambda: print('atexit ran', file=sys.stderr))\n"
+    wrapped = subprocess.run([sys.executable, "-c", hook + "from auditor.cli.main import run\nsys.argv[0] = 'auditor'\nrun()",
+                              "rules", "list"], capture_output=True, text=True, env=env, timeout=300)
+    assert wrapped.returncode == 0 and "atexit ran" in wrapped.stderr
+
+
 def test_output_into_a_missing_folder_is_refused_before_the_batch(tmp_path: Path, monkeypatch) -> None:
     import auditor.reports.scan
 

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from auditor import __version__
 from auditor.cli.logs import set_verbosity
-from auditor.gate import EXIT_BROKEN_PIPE, EXIT_ERROR, EXIT_INTERRUPTED
+from auditor.gate import EXIT_BROKEN_PIPE, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK
 
 COMMANDS = {
     "scan": ("auditor.cli.scan", "scan"),
@@ -133,3 +134,43 @@ def main(ctx: click.Context, verbose: int, quiet: bool, config_file: Path | None
     _apply_config(ctx, config_file)
     ctx.obj = {"verbose": verbose, "quiet": quiet}
 
+
+
+def run() -> NoReturn:
+    """The `auditor` console script and `python -m auditor`: the command group, then an exit that
+    skips freeing the heap.
+
+    A normal interpreter exit deallocates every module and object one by one: 15-20 ms of a scan of
+    one app (the rule set, the modules, the results), 50 ms where the analysis ran in this process
+    (--debug), all of it memory the operating system takes back at once anyway. mypy ends the same
+    way (`mypy.util.hard_exit`). What an exit must still do is done first: the atexit handlers
+    (logging's flush, multiprocessing's reaping of workers) and the flush of stdout and stderr.
+    Callers of `main` (tests, programs embedding the group) keep the ordinary exit."""
+    try:
+        main()
+        code: object = EXIT_OK
+    except SystemExit as done:
+        code = done.code
+    _exit_now(code)
+
+
+def _exit_now(code: object) -> NoReturn:
+    """Leave with SystemExit's meaning of `code` (None is 0, a number is itself, anything else is
+    printed and is 1), without the interpreter's teardown."""
+    if code is None:
+        status = EXIT_OK
+    elif isinstance(code, int):
+        status = code
+    else:
+        print(code, file=sys.stderr)
+        status = 1
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BrokenPipeError:
+            _silence_stdout()
+            status = status or EXIT_BROKEN_PIPE
+        except (OSError, ValueError, AttributeError):
+            pass  # closed or replaced: nothing left to write there
+    os._exit(status)
