@@ -259,6 +259,13 @@ class DexFile:
         class_idx, proto_idx, name_idx = struct.unpack_from("<HHI", self.data, self._method_ids_off + 8 * idx)
         return self.type_name(class_idx), self.string(name_idx), self.proto(proto_idx)
 
+    def method_class(self, idx: int) -> str:
+        """The class descriptor of a method id: method_ref(idx)[0], without naming the method."""
+        if not 0 <= idx < self._method_ids_size:
+            return "?"
+        (class_idx,) = struct.unpack_from("<H", self.data, self._method_ids_off + 8 * idx)
+        return self.type_name(class_idx)
+
     def method_signature(self, idx: int) -> str:
         cls, name, proto = self.method_ref(idx)
         return f"{cls}->{name}{proto}"
@@ -568,24 +575,44 @@ class DexFile:
     def proto_ids_matching(self, returns: str, params: set[tuple[str, ...]]) -> set[int]:
         """Proto ids with this return type and one of these parameter lists (type descriptors).
 
-        The return type is compared as an index, so only protos returning it have their
-        parameter lists decoded.
+        The protos returning it are found by a byte search of the table's return-type column, so
+        only their parameter lists are decoded.
         """
         string_idx = self.find_string(returns)
-        if string_idx is None:
+        if string_idx is None or not self._proto_ids_size:
             return set()
-        wanted = {i for i, s in enumerate(self.type_string) if s == string_idx}
-        raw = self.data[self._proto_ids_off:self._proto_ids_off + 12 * self._proto_ids_size]
-        return {idx for idx, (_shorty, return_idx, params_off) in enumerate(struct.iter_unpack("<III", raw))
-                if return_idx in wanted and tuple(map(self.type_name, self._type_list(params_off))) in params}
+        data = self.data
+        wanted = _positions(data[self._type_ids_off:self._type_ids_off + 4 * self._type_ids_size], string_idx, 4)
+        base = self._proto_ids_off
+        returns_column = memoryview(data)[base:base + 12 * self._proto_ids_size].cast("I")[1::3].tobytes()
+        names = self.type_names()
+        known = len(names)
+        found = set()
+        for idx in (i for type_idx in wanted for i in _positions(returns_column, type_idx, 4)):
+            (params_off,) = struct.unpack_from("<I", data, base + 12 * idx + 8)
+            if tuple(names[t] if t < known else "?" for t in self._type_list(params_off)) in params:
+                found.add(idx)
+        return found
 
     def method_ids_with_proto(self, protos: set[int]) -> list[int]:
+        """Method ids whose proto is one of `protos`, in order, by a byte search of the proto column."""
         if not protos:
             return []
-        table = memoryview(self.data)[self._method_ids_off:self._method_ids_off + 8 * self._method_ids_size]
-        if _LITTLE_ENDIAN:  # the proto of entry i is the (4i+1)th u16: one strided view, no tuples
-            return [i for i, proto in enumerate(table.cast("H")[1::4]) if proto in protos]
-        return [i for i, (_c, proto, _n) in enumerate(struct.iter_unpack("<HHI", table)) if proto in protos]
+        base = self._method_ids_off
+        column = memoryview(self.data)[base:base + 8 * self._method_ids_size].cast("H")[1::4].tobytes()
+        return sorted(i for proto in protos if 0 <= proto < 1 << 16 for i in _positions(column, proto, 2))
+
+    def code_of(self, method_idx: int) -> MethodCode | None:
+        """The code of a method, found among the methods its own class defines (the last listed
+        wins): a dex whose class data lists another class's method is one ART refuses."""
+        if not 0 <= method_idx < self._method_ids_size:
+            return None
+        (class_idx,) = struct.unpack_from("<H", self.data, self._method_ids_off + 8 * method_idx)
+        found = None
+        for code in self.class_methods().get(class_idx, ()):
+            if code.method_idx == method_idx:
+                found = code
+        return found
 
     def find_sites(self, ops: bytes, indices: set[int]) -> list[tuple[MethodCode, Insn]]:
         """Instructions with one of `ops` naming one of `indices`, confirmed by decoding."""
@@ -718,6 +745,23 @@ class DexFile:
 
 _REF_OPS = frozenset(INVOKE_OPS + FIELD_OPS + TYPE_OPS + bytes([CONST_STRING]))
 _REF_OP_TABLE = bytes(1 if op in _REF_OPS else 0 for op in range(256))
+
+
+def _positions(column: bytes, value: int, width: int) -> list[int]:
+    """Indices of `value` in a column of little-endian ints `width` bytes wide, found by byte search
+    (a hit that straddles two entries is skipped)."""
+    if not 0 <= value < 1 << (8 * width):
+        return []
+    needle = value.to_bytes(width, "little")
+    found = []
+    pos = column.find(needle)
+    while pos >= 0:
+        if pos % width:
+            pos = column.find(needle, pos + 1)
+        else:
+            found.append(pos // width)
+            pos = column.find(needle, pos + width)
+    return found
 
 
 def _site_pattern(ops_of: dict[int, bytes]) -> re.Pattern[bytes]:

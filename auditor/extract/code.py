@@ -438,10 +438,10 @@ class CodeScan:
         for index, unit in enumerate(self.units):
             dex = unit.dex
             protos = dex.proto_ids_matching("Ljava/lang/String;", DECRYPTOR_PARAMS)
-            defined = {c.method_idx: c for codes in dex.class_methods().values() for c in codes} if protos else {}
-            candidates = [c for m in dex.method_ids_with_proto(protos) if (c := defined.get(m)) is not None
+            candidates = [c for m in dex.method_ids_with_proto(protos) if (c := dex.code_of(m)) is not None
                           and self.origin((index, c.start)).kind == "app"][:MAX_DECRYPTOR_CANDIDATES]
             candidates = [c for c in candidates if (ops := dex.opcodes(c)) & ARRAY_READS and ops & TRANSFORMS]
+            defined = {c.method_idx: c for c in candidates}
             literal_calls: dict[int, int] = defaultdict(int)
             for _code, insn in dex.find_sites(INVOKE_OPS, {c.method_idx for c in candidates}):
                 literal_calls[insn.index] += called_with_literal(dex.data, insn.offset)

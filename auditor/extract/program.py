@@ -117,7 +117,7 @@ class Program:
         found = self._classes_of.get(node)
         if found is None:
             code = self.code(node)
-            found = self.units[node[0]].dex.method_ref(code.method_idx)[0] if code else "?"
+            found = self.units[node[0]].dex.method_class(code.method_idx) if code else "?"
             self._classes_of[node] = found
         return found
 
