@@ -45,6 +45,7 @@ import struct
 import zlib
 from dataclasses import dataclass
 
+from auditor import deflate
 from auditor.errors import AuditorError, CorruptArchive, LimitExceeded, NotAnAndroidPackage
 from auditor.limits import Limits, MiB
 
@@ -806,7 +807,7 @@ class ZipArchive:
             data = self._decode(slot, guard)
         except CorruptArchive:
             raise encrypted from None
-        if zlib.crc32(data) != slot.entry.crc:
+        if deflate.crc32(data) != slot.entry.crc:
             raise encrypted
         return data
 
@@ -820,7 +821,7 @@ class ZipArchive:
             )
 
     def _check_crc(self, entry: ZipEntry, data: bytes) -> None:
-        actual = zlib.crc32(data)
+        actual = deflate.crc32(data)
         if actual != entry.crc:
             self._damage.setdefault(entry.name, []).append("zip entry CRC does not match")
             self._note(

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import struct
-import zlib
 from dataclasses import dataclass
+
+from auditor import deflate
 
 HEADER_SIZE = 0x70
 
@@ -38,7 +39,7 @@ def hashes(data: bytes) -> Hashes:
 def adler32_ok(data: bytes) -> bool:
     """Whether the header's Adler-32 (offset 8, over everything after it) matches the file."""
     (stored,) = struct.unpack_from("<I", data, 8)
-    return bool(zlib.adler32(memoryview(data)[12:]) == stored)
+    return bool(deflate.adler32(memoryview(data)[12:]) == stored)
 
 
 def sha1_ok(data: bytes) -> bool:
