@@ -5,6 +5,12 @@ SIMD code paths for x86 and ARM) inflates a large dex in about 60% of zlib's tim
 CRC-32 and Adler-32 over it ten times faster; its Python module `zlib_ng.zlib_ng` mirrors CPython's
 zlib module. Checksums are functions of the bytes alone, so either backend gives the same values.
 
+Inflating is where the two could differ in what they report, not in what they produce: a valid
+deflate stream decodes to one sequence of bytes. So zlib-ng only serves `inflate_whole`, whose one
+accepted outcome is a complete stream that fits its declared size; anything else (corrupt, cut short,
+longer than declared, out of memory) answers None, and the caller decodes again with the standard
+library in bounded steps, whose verdicts, error texts and limits are the ones users see.
+
 `AUDITOR_STDLIB_ZLIB=1` (or `use_stdlib`, for tests) forces the standard library everywhere.
 """
 
@@ -50,3 +56,17 @@ def crc32(data: bytes | memoryview) -> int:
 def adler32(data: bytes | memoryview) -> int:
     value: int = backend().adler32(data)
     return value
+
+
+def inflate_whole(raw: bytes | memoryview, declared: int) -> bytes | None:
+    """The raw deflate stream `raw` inflated in one call, without joining pieces, when it is complete
+    and inflates to at most `declared` bytes (asking for one more shows a header that lies); None for
+    every other outcome, which the caller must then decode itself. `declared` must be within the
+    caller's limits: this call may produce that much before it knows."""
+    module = backend()
+    try:
+        inflater = module.decompressobj(-15)
+        data: bytes = inflater.decompress(raw, declared + 1)
+    except (module.error, zlib.error, MemoryError):
+        return None
+    return data if inflater.eof and len(data) <= declared else None

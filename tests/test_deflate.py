@@ -15,11 +15,13 @@ from pathlib import Path
 import pytest
 
 from auditor import deflate
+from auditor.containers import zipsafe
 from auditor.containers.zipsafe import ZipArchive
-from auditor.errors import AuditorError
+from auditor.errors import AuditorError, LimitExceeded
 from auditor.limits import Limits, MiB
 from tests.conftest import FIXTURES
 from tests.fuzz.mutators import mutate
+from tests.test_zipsafe import Raw, build
 
 ROOT = Path(__file__).resolve().parents[1]
 try:
@@ -35,10 +37,10 @@ LIMITS = Limits(max_unpacked_bytes=64 * MiB)
 
 
 @pytest.fixture
-def stdlib() -> Iterator[None]:
-    deflate.use_stdlib()
-    yield
-    deflate.use_stdlib(False)
+def stdlib(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The standard library's zlib for this test, which may switch to zlib-ng (AUDITOR_STDLIB_ZLIB ignored)."""
+    monkeypatch.delenv("AUDITOR_STDLIB_ZLIB", raising=False)
+    monkeypatch.setattr(deflate, "_chosen", zlib)
 
 
 @pytest.mark.parametrize("size", [0, 1, 5 * 1024, 5 * 1024 + 1, 3 * MiB + 7])
@@ -96,3 +98,89 @@ def test_both_backends_read_fixtures_and_mutants_alike(stdlib: None) -> None:
     deflate.use_stdlib(False)
     for (name, data), want in zip(inputs, expected, strict=True):
         assert _outcome(data) == want, name
+
+
+# --- one call for an honest entry, the bounded steps for everything else -------------------------
+
+def _stream(rng: random.Random) -> tuple[bytes, bytes]:
+    """Content that is sometimes locally far more compressible than overall: runs of zeros, repeated
+    patterns and noise, in random order and lengths."""
+    parts = []
+    for _ in range(rng.randrange(1, 6)):
+        size = rng.choice((rng.randrange(1, 4096), rng.randrange(4096, 3 * MiB)))
+        parts.append(rng.choice((bytes(size), rng.randbytes(16) * (size // 16), rng.randbytes(size))))
+    content = b"".join(parts)
+    compressor = zlib.compressobj(rng.choice((1, 6, 9)), zlib.DEFLATED, -15)
+    return content + b"!", compressor.compress(content + b"!") + compressor.flush()
+
+
+def _spoiled(rng: random.Random, stream: bytes) -> bytes:
+    match rng.randrange(5):
+        case 0:
+            return stream[: rng.randrange(len(stream))]  # cut short
+        case 1:
+            return stream + rng.randbytes(rng.randrange(1, 64))  # trailing data
+        case 2:
+            spoiled = bytearray(stream)
+            spoiled[rng.randrange(len(stream))] ^= 1 << rng.randrange(8)
+            return bytes(spoiled)
+    return stream
+
+
+def _one_entry_cases() -> Iterator[tuple[int, bytes, Limits, int]]:
+    """(seed, archive, limits, max_bytes): streams whose declared size is honest, too small or too large,
+    under ratio limits and caps that each stop some of them."""
+    for seed in range(60):
+        rng = random.Random(seed)
+        content, stream = _stream(rng)
+        stream = _spoiled(rng, stream)
+        usize = rng.choice((len(content), len(content), len(content) - rng.randrange(1, 3 * MiB), len(content) + 1,
+                            len(content) * 2, rng.randrange(0, 8 * MiB)))
+        limits = Limits(max_ratio=rng.choice((2, 10, 200, 200, 1000, 10**6)),
+                        max_unpacked_bytes=rng.choice((64 * MiB, 64 * MiB, 64 * MiB, len(content), len(content) - 1, 2 * MiB)))
+        max_bytes = rng.choice((16 * MiB, 16 * MiB, len(content), max(usize, 0) + rng.randrange(0, 2)))
+        yield seed, build([Raw(b"classes.dex", stream, method=8, usize=max(usize, 0))]), limits, max_bytes
+
+
+def _read_outcome(data: bytes, limits: Limits, max_bytes: int) -> tuple[object, ...]:
+    archive = ZipArchive.from_bytes(data, limits, label="x")
+    try:
+        content = archive.read("classes.dex", max_bytes=max_bytes, limit_name="--max-dex")
+    except AuditorError as error:
+        return type(error).__name__, str(error), getattr(error, "limit", None), archive.anomalies
+    return hashlib.sha1(content).hexdigest(), archive.damage("classes.dex"), archive.anomalies, archive.budget.used
+
+
+@pytest.mark.parametrize("backend", ["zlib", "zlib-ng"])
+def test_one_call_gives_what_the_bounded_steps_give(backend: str, stdlib: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    if backend == "zlib-ng":
+        if zlib_ng is None:
+            pytest.skip("zlib-ng is not installed")
+        deflate.use_stdlib(False)
+    cases = list(_one_entry_cases())
+    ours = [_read_outcome(data, limits, max_bytes) for _, data, limits, max_bytes in cases]
+    monkeypatch.setattr(deflate, "inflate_whole", lambda raw, declared: None)
+    steps = [_read_outcome(data, limits, max_bytes) for _, data, limits, max_bytes in cases]
+    for (seed, *_), mine, theirs in zip(cases, ours, steps, strict=True):
+        assert mine == theirs, f"seed {seed}"
+    assert {outcome[0] for outcome in steps} >= {"LimitExceeded", "CorruptArchive"}  # the cases reach every verdict
+
+
+def test_an_honest_entry_is_inflated_in_one_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    content = random.Random(0).randbytes(3 * MiB) * 2
+    compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
+    archive = ZipArchive.from_bytes(build([Raw(b"classes.dex", compressor.compress(content) + compressor.flush(), 8,
+                                                usize=len(content))]), LIMITS)
+    monkeypatch.setattr(zipsafe, "_inflate_in_steps", lambda *_: pytest.fail("inflated in steps"))
+    assert archive.read("classes.dex") == content
+
+
+def test_a_locally_explosive_entry_is_refused_as_before() -> None:
+    """Zeros first: the steps refuse the ratio after 2 MiB, though the whole entry is under it."""
+    content = bytes(4 * MiB) + random.Random(1).randbytes(4 * MiB)
+    compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
+    stream = compressor.compress(content) + compressor.flush()
+    assert len(content) < 200 * len(stream)
+    archive = ZipArchive.from_bytes(build([Raw(b"classes.dex", stream, 8, usize=len(content))]), LIMITS)
+    with pytest.raises(LimitExceeded, match="expands more than 200x"):
+        archive.read("classes.dex")

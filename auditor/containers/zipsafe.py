@@ -218,9 +218,42 @@ def _describe_prefix(head: bytes) -> str:
     return ""
 
 
-def _inflate(raw: memoryview, guard: _Guard) -> tuple[bytes, bool]:
-    """Inflate a raw deflate stream under `guard`; returns the data and whether the stream
-    ended properly. Output is produced in bounded steps so a bomb costs about one step."""
+def _inflate(raw: memoryview, guard: _Guard, declared: int) -> tuple[bytes, bool]:
+    """Inflate a raw deflate stream under `guard`; returns the data and whether the stream ended
+    properly. An entry whose declared size the bounded steps could not refuse is inflated in one
+    call (no pieces to join, zlib-ng where installed) and kept when it ends within that size: the
+    result the steps give, as they would stop at no limit on the way. Every other outcome is
+    decoded again in the bounded steps, which name the limit or the damage."""
+    if _steps_would_pass(raw, guard, declared):
+        data = deflate.inflate_whole(raw, declared)
+        if data is not None:
+            return data, True
+    return _inflate_in_steps(raw, guard)
+
+
+def _steps_would_pass(raw: memoryview, guard: _Guard, declared: int) -> bool:
+    """Whether _inflate_in_steps, given a stream that inflates to at most `declared` bytes, would stop
+    at no limit. The cap cannot stop it (`declared` is within it), nor the ratio while the output is
+    within _RATIO_GRACE; past that, a step stops only where its output exceeds `max_ratio` times the
+    input consumed so far, so only while that input is less than `need` = declared / max_ratio. A
+    probe that inflates exactly the first `need` bytes to less than _RATIO_GRACE proves that no step
+    gets there: any output beyond the probe's needs input beyond those bytes. Cheap: `need` is
+    1/max_ratio of the declared size (35 KB of a 7 MB dex)."""
+    if declared > guard.cap or guard.max_ratio < 1:
+        return False
+    need = -(-declared // guard.max_ratio)
+    if need > len(raw):
+        return False  # declared beyond the ratio limit: the steps decide
+    probe = zlib.decompressobj(-15)
+    try:
+        head = probe.decompress(raw[:need], _RATIO_GRACE)
+    except (zlib.error, MemoryError):
+        return False  # the steps meet it too, and report it
+    return len(head) < _RATIO_GRACE and not probe.eof and not probe.unconsumed_tail
+
+
+def _inflate_in_steps(raw: memoryview, guard: _Guard) -> tuple[bytes, bool]:
+    """Output is produced in bounded steps so a bomb costs about one step."""
     inflater = zlib.decompressobj(-15)
     pieces: list[bytes] = []
     produced = fed = 0
@@ -775,7 +808,7 @@ class ZipArchive:
         if entry.method == STORED:
             return bytes(self._raw(slot, entry.uncompressed_size))
         if entry.method == DEFLATED:
-            data, complete = _inflate(self._raw(slot, entry.compressed_size), guard)
+            data, complete = _inflate(self._raw(slot, entry.compressed_size), guard, entry.uncompressed_size)
             if not complete:
                 raise CorruptArchive(f"{self._where}entry {entry.name!r}: deflate stream is cut short")
             self._check_size(entry, data)
@@ -787,7 +820,7 @@ class ZipArchive:
         reading), else stored if the sizes agree (libandroidfw's reading), else give up."""
         entry = slot.entry
         try:
-            data, complete = _inflate(self._raw(slot, entry.compressed_size), guard)
+            data, complete = _inflate(self._raw(slot, entry.compressed_size), guard, entry.uncompressed_size)
             if complete and len(data) == entry.uncompressed_size:
                 return data
         except CorruptArchive:
