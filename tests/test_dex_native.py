@@ -132,3 +132,72 @@ def test_id_lookup_in_place_is_bisect(shuffle: bool) -> None:
 def test_built_module_matches_the_reader() -> None:
     """The reader uses the C module only when it was built from the sources it expects."""
     assert _NATIVE is not None and _NATIVE.VERSION == reader.NATIVE_VERSION
+
+
+def _lower_bounds(dex: DexFile) -> object:
+    """_first_string_from for needles around every string of the dex (and odd ones)."""
+    texts = [dex.string(i) for i in range(min(len(dex.string_offsets), 400))]
+    needles = {"", "\x7f", "zzzz", "a\0b", "é", *texts, *(t[:len(t) // 2] for t in texts), *(t + "!" for t in texts[:50]),
+               *(t[:-1] + "~" for t in texts if t)}
+    return {needle: (dex._first_string_from(needle), dex.find_string(needle), dex.has_string_prefix(needle))
+            for needle in sorted(needles)}
+
+
+def _string_searches(dex: DexFile) -> object:
+    """find_string_ids for short needles, and the strings in data order."""
+    order, offsets = dex._strings_by_offset()
+    return list(order), list(offsets), {needle: dex.find_string_ids(needle) for needle in (b"a", b"L", b";", b"in", b"\0", b"://")}
+
+
+@native
+@pytest.mark.parametrize("ask", [_lower_bounds, _string_searches])
+@pytest.mark.parametrize("mutate", [None, _dex_strings, _dex_table_entry])
+def test_string_table_searches_same_in_c_and_python(ask, mutate, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The binary search of the string table (bytes compared in C, decoded text in Python) and the test
+    of the usual string layout: the same answers on the fixtures and on string tables pointed at odd
+    places or out of order."""
+    def answer(data: bytes, use_native: bool) -> object:
+        monkeypatch.setattr(reader, "_native", _NATIVE if use_native else None)
+        try:
+            return ask(DexFile(data))
+        except DexFormatError as error:
+            return str(error)
+
+    rng = random.Random(f"native-{ask.__name__}")
+    sources = [data for _name, data in DEXES if len(data) < 200_000]
+    for data in sources if mutate is None else (rng.choice(sources) for _ in range(30)):
+        for _step in range(0 if mutate is None else rng.randint(1, 3)):
+            data, _what = mutate(rng, data)
+        assert answer(data, True) == answer(data, False)
+
+
+def _string_table_dex(strings: list[bytes]) -> bytes:
+    """A dex of a header and a string table only: each string's bytes as given (length included), each
+    but the last followed by its NUL."""
+    table_at = 0x70
+    data_at = table_at + 4 * len(strings)
+    offsets, blob = [], bytearray()
+    for k, raw in enumerate(strings):
+        offsets.append(data_at + len(blob))
+        blob += raw + (b"" if k == len(strings) - 1 else b"\0")
+    header = bytearray(b"dex\n035\0" + bytes(0x70 - 8))
+    struct.pack_into("<II", header, 0x38, len(strings), table_at)
+    return bytes(header) + struct.pack(f"<{len(offsets)}I", *offsets) + bytes(blob)
+
+
+@native
+def test_string_lower_bound_reads_mutf8_as_the_reader_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Strings with a two-byte length, an encoded NUL (0xC0 0x80), bytes that are not UTF-8, and a last
+    string without its NUL: a table of them is searched alike in C and in Python."""
+    strings = [b"\x01A", b"\x02AB", b"\x03A\xc0\x80", b"\x02A\xff", b"\x81\x01" + b"B" * 129, b"\x01C",
+               b"\x02C\xc0", b"\x03D\xed\xa0", b"\x01E"]
+    data = _string_table_dex(strings)
+    needles = ["", "A", "AB", "A\0", "A~", "B", "B" * 129, "B" * 130, "C", "C~", "D", "E", "F", "\x7f"]
+    found = {}
+    for use_native in (True, False):
+        monkeypatch.setattr(reader, "_native", _NATIVE if use_native else None)
+        dex = DexFile(data)
+        found[use_native] = [dex._first_string_from(n) for n in needles]
+    assert found[True] == found[False]
+    assert found[True][needles.index("B" * 129)] == 4
+    assert found[True][needles.index("F")] == len(strings)

@@ -446,12 +446,79 @@ static PyObject *decode_strings(PyObject *Py_UNUSED(self), PyObject *args) {
     return out;
 }
 
+PyDoc_STRVAR(string_lower_bound_doc,
+"string_lower_bound(data, string_offsets, needle) -> int\n\n"
+"The index of the first string not below needle (plain ASCII without NUL) in the string table,\n"
+"as DexFile._first_string_from's binary search finds it, comparing bytes instead of decoded\n"
+"text; -1 when a probed string holds a 0xC0 byte before the point of difference (MUTF-8's NUL\n"
+"sorts below the byte order), where the caller searches with decoded text.");
+
+/* -1, 0 or 1 as the string at off compares with needle, or 2 when only decoding can tell. Bytes
+ * equal to an ASCII needle are ASCII, so up to the first difference byte order is character order;
+ * there a byte of 0x80 or more starts a character (or U+FFFD) above any ASCII one, except 0xC0,
+ * which may be MUTF-8's two-byte NUL. */
+static int compare_at(const uint8_t *data, uint64_t size, uint64_t off, const uint8_t *needle, Py_ssize_t n) {
+    uint64_t pos = off;
+    for (unsigned k = 0;; k++) {  /* the length, as reader._uleb reads it: at most five bytes */
+        if (pos >= size) return n ? -1 : 0;  /* string() gives "" */
+        if (data[pos++] < 0x80 || k == 4) break;
+    }
+    for (Py_ssize_t i = 0;; i++, pos++) {
+        int ended = pos >= size || data[pos] == 0;
+        if (i == n) return ended ? 0 : 1;
+        if (ended) return -1;
+        uint8_t byte = data[pos];
+        if (byte == 0xC0) return 2;
+        if (byte != needle[i]) return byte < needle[i] ? -1 : 1;
+    }
+}
+
+static PyObject *string_lower_bound(PyObject *Py_UNUSED(self), PyObject *args) {
+    Py_buffer buf, obuf, nbuf;
+    if (!PyArg_ParseTuple(args, "y*y*y*", &buf, &obuf, &nbuf)) return NULL;
+    const uint8_t *data = buf.buf, *needle = nbuf.buf;
+    const uint32_t *offsets = obuf.buf;
+    Py_ssize_t lo = 0, hi = obuf.len / 4, n = nbuf.len;
+    int undecided = 0;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (needle[i] == 0 || needle[i] >= 0x80) undecided = 1;
+    while (!undecided && lo < hi) {
+        Py_ssize_t mid = (lo + hi) / 2;
+        int order = compare_at(data, (uint64_t)buf.len, offsets[mid], needle, n);
+        if (order == 2) undecided = 1;
+        else if (order < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    PyBuffer_Release(&buf);
+    PyBuffer_Release(&obuf);
+    PyBuffer_Release(&nbuf);
+    return PyLong_FromSsize_t(undecided ? -1 : lo);
+}
+
+PyDoc_STRVAR(ascending_doc,
+"ascending(values) -> bool\n\n"
+"Whether a buffer of native u32 (an array('I')) never decreases: DexFile._strings_by_offset's test\n"
+"of the usual layout, where the string data lies in the order of the string table.");
+
+static PyObject *ascending(PyObject *Py_UNUSED(self), PyObject *args) {
+    Py_buffer buf;
+    if (!PyArg_ParseTuple(args, "y*", &buf)) return NULL;
+    const uint32_t *values = buf.buf;
+    Py_ssize_t n = buf.len / 4;
+    int ordered = 1;
+    for (Py_ssize_t i = 1; i < n && ordered; i++) ordered = values[i - 1] <= values[i];
+    PyBuffer_Release(&buf);
+    return PyBool_FromLong(ordered);
+}
+
 static PyMethodDef methods[] = {
+    {"ascending", ascending, METH_VARARGS, ascending_doc},
     {"class_data", class_data, METH_VARARGS, class_data_doc},
     {"code_index", code_index, METH_VARARGS, code_index_doc},
     {"decode_strings", decode_strings, METH_VARARGS, decode_strings_doc},
     {"ref_records", ref_records, METH_VARARGS, ref_records_doc},
     {"select", select_records, METH_VARARGS, select_doc},
+    {"string_lower_bound", string_lower_bound, METH_VARARGS, string_lower_bound_doc},
     {NULL, NULL, 0, NULL},
 };
 
@@ -463,7 +530,7 @@ static struct PyModuleDef module = {
 
 /* Raised whenever a function's arguments or results change: reader.py ignores a module built from
  * older sources (an editable install whose C file changed since it was last built). */
-#define NATIVE_VERSION 4
+#define NATIVE_VERSION 5
 
 PyMODINIT_FUNC PyInit__native(void) {
     PyObject *m = PyModule_Create(&module);

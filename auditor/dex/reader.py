@@ -19,7 +19,7 @@ import os
 import re
 import struct
 from array import array
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, islice
 from typing import NamedTuple, TypeVar
@@ -31,7 +31,7 @@ K = TypeVar("K")
 _native = None
 """The C forms of the two hot loops (auditor/dex/_native.c), when the install could compile them.
 They return exactly what the pure-Python forms here return; AUDITOR_PURE_PYTHON=1 turns them off."""
-NATIVE_VERSION = 4
+NATIVE_VERSION = 5
 """The version of _native.c this reader calls; a module built from other sources is not used."""
 if not os.environ.get("AUDITOR_PURE_PYTHON"):
     try:
@@ -164,7 +164,7 @@ class DexFile:
         self._type_names: list[str] | None = None
         self._annotations_by_type: dict[int, int] | None = None
         self._class_defs: list[tuple[int, int, int, list[int]]] | None = None
-        self._string_order: tuple[list[int], list[int]] | None = None
+        self._string_order: tuple[Sequence[int], Sequence[int]] | None = None
         self._site_patterns: dict[frozenset[int], re.Pattern[bytes]] = {}
         self.anomalies: list[str] = []
         """What the reader had to bound or skip (overlapping class data, huge interface lists)."""
@@ -300,7 +300,14 @@ class DexFile:
         return lo < len(self.string_offsets) and self.string(lo).startswith(prefix)
 
     def _first_string_from(self, text: str) -> int:
-        """Index of the first string not below `text` in the sorted table (bisect_left's steps)."""
+        """Index of the first string not below `text` in the sorted table (bisect_left's steps).
+
+        In C for a plain ASCII `text` (every name the catalogs look up), comparing the table's bytes
+        without decoding them, unless a probed string needs decoding to be compared."""
+        if _native is not None and text.isascii():
+            found = int(_native.string_lower_bound(self.data, self.string_offsets, text.encode()))
+            if found >= 0:
+                return found
         lo, hi = 0, len(self.string_offsets)
         while lo < hi:
             mid = (lo + hi) // 2
@@ -731,12 +738,21 @@ class DexFile:
             pos = data.find(needle, pos + 1, stop)
         return found
 
-    def _strings_by_offset(self) -> tuple[list[int], list[int]]:
-        """String indices sorted by where their data lies, and those offsets (built once per dex)."""
+    def string_span(self) -> tuple[int, int] | None:
+        """Where the first and the last string's data start (None without strings)."""
+        _order, offsets = self._strings_by_offset()
+        return (offsets[0], offsets[-1]) if offsets else None
+
+    def _strings_by_offset(self) -> tuple[Sequence[int], Sequence[int]]:
+        """String indices sorted by where their data lies, and those offsets (built once per dex).
+
+        In the usual layout the data lies in table order: then they are the table itself and a
+        range, nothing is copied, and only the test of that order walks the table (in C when built)."""
         if self._string_order is None:
             table = self.string_offsets
-            if all(map(operator.le, table, islice(table, 1, None))):  # the usual layout: no sort needed
-                self._string_order = (list(range(len(table))), list(table))
+            ordered = _native.ascending(table) if _native is not None else all(map(operator.le, table, islice(table, 1, None)))
+            if ordered:
+                self._string_order = (range(len(table)), table)
             else:
                 order = sorted(range(len(table)), key=table.__getitem__)
                 self._string_order = (order, [table[i] for i in order])

@@ -96,10 +96,10 @@ class DexStrings:
 
     def __init__(self, unit: DexUnit, needles: Iterable[tuple[str, bool]] = ()) -> None:
         self.unit = unit
-        offsets = unit.dex.string_offsets
+        span = unit.dex.string_span()
         data = unit.dex.data
-        self.lo = min(offsets) if offsets else 0
-        end = data.find(b"\0", max(offsets)) if offsets else 0
+        self.lo = span[0] if span else 0
+        end = data.find(b"\0", span[1]) if span else 0
         self.hi = len(data) if end < 0 else end + 1
         self.exact = data[self.lo:self.hi]
         self._needles = tuple(needles)
