@@ -95,6 +95,30 @@ def test_dex_entries_come_with_their_header_hashes() -> None:
     assert read_now("x", lambda _n: b"not a dex").hashes is None
 
 
+def test_a_dex_is_handed_over_before_its_hashes_are_computed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The caller indexes a dex while the reading thread hashes it: the Read arrives while hashing is
+    still held up, and its hashes once the thread has them."""
+    hashing, release, hashed = threading.Event(), threading.Event(), threading.Event()
+    real = prefetch.integrity.hashes
+
+    def held_up(data: bytes) -> prefetch.integrity.Hashes:
+        hashing.set()
+        release.wait(10)  # the caller releases it once it has the read (before this change: never)
+        hashed.set()
+        return real(data)
+
+    monkeypatch.setattr(prefetch.integrity, "hashes", held_up)
+    with zipfile.ZipFile(FIXTURE) as archive:
+        name = min(n for n in archive.namelist() if n.endswith(".dex"))
+        with Prefetch([name], archive.read) as reads:
+            read = next(iter(reads))
+            assert hashing.wait(10) and not hashed.is_set()
+            assert read.value() == archive.read(name)
+            release.set()
+            assert read.hashes == read_now(name, archive.read).hashes
+    assert read.hashes is not None and read.hashes.checksum_ok
+
+
 def test_without_a_thread_the_caller_reads_with_the_same_results(monkeypatch: pytest.MonkeyPatch) -> None:
     """A worker near its memory cap must not start a thread (CPython's Thread.start() waits forever
     for one that runs out of memory while starting): the reads then happen in the caller's thread."""

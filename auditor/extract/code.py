@@ -118,10 +118,11 @@ def load_units(pieces: list[tuple[ApkPiece, str | None]], limits: Limits) -> tup
                   and n.startswith(("assets/", "res/raw/")) and _may_be_dex(piece, n)]
         with Prefetch(main + hidden, _dex_reader(piece, limits)) as reads:
             for read in reads:
-                unit = _load_unit(piece, read, split, hidden=read.name not in main, unreadable=unreadable)
-                if unit is not None:
-                    unit.dex.prepare()
-                    units.append(unit)
+                is_hidden = read.name not in main
+                dex = _open_dex(read, split, hidden=is_hidden, unreadable=unreadable)
+                if dex is not None:
+                    dex.prepare()  # meanwhile the reading thread hashes this dex, then inflates the next
+                    units.append(_checked_unit(piece, read, dex, split, hidden=is_hidden, unreadable=unreadable))
         units += _jar_units(piece, split, limits)
     return units, unreadable
 
@@ -159,9 +160,10 @@ def _jar_units(piece: ApkPiece, split: str | None, limits: Limits) -> list[DexUn
         container = ApkPiece(name, data, inner)
         for dex_name in sorted((n for n in inner.names() if n.endswith(".dex")), key=_dex_order):
             read = read_now(dex_name, _dex_reader(container, limits))
-            unit = _load_unit(container, read, split, hidden=True, unreadable=[])
-            if unit is not None:
-                units.append(DexUnit(unit.dex, split, f"{name}!{dex_name}", hidden=True, hashes=unit.hashes))
+            dex = _open_dex(read, split, hidden=True, unreadable=[])
+            if dex is not None:
+                unit = _checked_unit(container, read, dex, split, hidden=True, unreadable=[])
+                units.append(DexUnit(dex, split, f"{name}!{dex_name}", hidden=True, hashes=unit.hashes))
     return units
 
 
@@ -170,9 +172,9 @@ def _dex_order(name: str) -> int:
     return int(digits) if digits.isdigit() else 1
 
 
-def _load_unit(piece: ApkPiece, read: Read, split: str | None, *, hidden: bool, unreadable: list[str]) -> DexUnit | None:
-    name = read.name
-    where = name if split is None else f"{split}:{name}"
+def _open_dex(read: Read, split: str | None, *, hidden: bool, unreadable: list[str]) -> DexFile | None:
+    """The entry as a dex, or None (noted in `unreadable` unless it is a hidden one) where it is not one."""
+    where = _where(read.name, split)
     try:
         data = read.value()
     except CorruptArchive as exc:  # LimitExceeded propagates: the whole input is refused, naming the limit
@@ -182,15 +184,25 @@ def _load_unit(piece: ApkPiece, read: Read, split: str | None, *, hidden: bool, 
     if hidden and not data.startswith(b"dex\n"):
         return None
     try:
-        dex = DexFile(data, where)
+        return DexFile(data, where)
     except DexFormatError as exc:
         if not hidden:
             unreadable.append(str(exc))
         return None
-    damaged = [*piece.archive.damage(name), *integrity.damage(data, read.hashes)]
-    if damaged:  # still scanned: what it shows is evidence, but it may not be all there is
-        unreadable.append(f"{where} is damaged: {'; '.join(damaged)}")
-    return DexUnit(dex, split, name, hidden, read.hashes)
+
+
+def _checked_unit(piece: ApkPiece, read: Read, dex: DexFile, split: str | None, *, hidden: bool,
+                  unreadable: list[str]) -> DexUnit:
+    """The unit, with what says its bytes are not whole noted in `unreadable` (it is still scanned: what it
+    shows is evidence, but it may not be all there is). Waits for the reading thread's hashes."""
+    damaged = [*piece.archive.damage(read.name), *integrity.damage(dex.data, read.hashes)]
+    if damaged:
+        unreadable.append(f"{_where(read.name, split)} is damaged: {'; '.join(damaged)}")
+    return DexUnit(dex, split, read.name, hidden, read.hashes)
+
+
+def _where(name: str, split: str | None) -> str:
+    return name if split is None else f"{split}:{name}"
 
 
 class SdkIndex:
