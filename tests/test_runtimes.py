@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from fnmatch import fnmatchcase
 
 import pytest
 
@@ -12,7 +13,7 @@ from auditor.formats import table as table_format
 from auditor.formats.serialize import app_dict
 from auditor.model import Report
 from auditor.ruleset.ruleset import RuleSet
-from auditor.runtimes import javascript
+from auditor.runtimes import detect, javascript
 
 
 def _runtime_names(result) -> list[str]:
@@ -277,3 +278,16 @@ def test_runtimes_in_markdown_csv_and_sarif(audit, rules: RuleSet) -> None:
     assert row["runtimes"] == "React Native"
     results = json.loads(sarif_format.render(report, RenderOptions()))["runs"][0]["results"]
     assert results and all(x["properties"]["runtimes"] == ["React Native"] for x in results)
+
+
+def test_runtime_file_globs_match_as_fnmatch_does(rules: RuleSet) -> None:
+    """detect tries the globs only on the names their literal ends admit: it finds what fnmatch over
+    every name finds, for names made from each glob and near misses of them."""
+    globs = [g for entry in rules.runtimes for g in entry.files]
+    names = [g.replace("*", "x/y") for g in globs] + [g.replace("*", "") for g in globs]
+    names += [n + "~" for n in names] + ["~" + n for n in names] + ["classes.dex", "lib/arm64-v8a/libfoo.so", ""]
+    found = {entry.name: hits for entry, hits in detect(names, [], rules)}
+    assert found  # the made-up names do show runtimes
+    for entry in rules.runtimes:
+        expected = [n for n in names if any(fnmatchcase(n, g) for g in entry.files)][:3]
+        assert found.get(entry.name, ()) == tuple(expected)

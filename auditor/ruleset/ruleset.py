@@ -13,7 +13,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, fields
 from functools import cache, cached_property
 from pathlib import Path
@@ -254,21 +254,13 @@ class RuleSet:
 
     @cached_property
     def packer_name_ends(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """(ends, starts): a file name that any packer's glob matches ends with one of `ends` or
-        starts with one of `starts`. A first pass over an app's thousands of entries in C
-        (str.endswith and startswith take tuples), before the per-packer globs are tried on the few
-        names left; the one regex of every glob it replaces cost 30 ms on framework-res.apk's 7,600
-        entries (each `.*` alternative scanned every name) and 9 ms to compile in every process.
-        """
-        ends: set[str] = set()
-        starts: set[str] = set()
-        for glob in {glob for packer in self.packers for glob in packer.files}:
-            tail, head = glob_affixes(glob)
-            if tail:
-                ends.add(tail)
-            else:
-                starts.add(head)
-        return _shortest(ends, str.endswith), _shortest(starts, str.startswith)
+        """name_affixes of every packer's file globs."""
+        return name_affixes(glob for packer in self.packers for glob in packer.files)
+
+    @cached_property
+    def runtime_name_ends(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """name_affixes of every runtime's file globs."""
+        return name_affixes(glob for runtime in self.runtimes for glob in runtime.files)
 
     @cached_property
     def packer_class_prefixes(self) -> tuple[str, ...]:
@@ -285,6 +277,24 @@ def glob_affixes(glob: str) -> tuple[str, str]:
     must end every name it matches, and the literal text before its first, which must start it."""
     tail = glob[max(glob.rfind(c) for c in "*?]") + 1:]
     return tail, glob[:min((i for i in map(glob.find, "*?[") if i >= 0), default=len(glob))]
+
+
+def name_affixes(globs: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(ends, starts): a file name that any of the globs matches ends with one of `ends` or starts
+    with one of `starts`. A first pass over an app's thousands of entries in C (str.endswith and
+    startswith take tuples), before the globs are tried on the few names left; one regex of every
+    glob instead cost 30 ms on framework-res.apk's 7,600 entries (each `.*` alternative scanned
+    every name) and 9 ms to compile in every process.
+    """
+    ends: set[str] = set()
+    starts: set[str] = set()
+    for glob in set(globs):
+        tail, head = glob_affixes(glob)
+        if tail:
+            ends.add(tail)
+        else:
+            starts.add(head)
+    return _shortest(ends, str.endswith), _shortest(starts, str.startswith)
 
 
 def glob_matches(name: str, glob: str) -> bool:

@@ -13,10 +13,7 @@ channel at `declared` (its dex reads are set aside, with evidence saying why).
 
 from __future__ import annotations
 
-import fnmatch
 import posixpath
-import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from auditor.containers import ApkPiece
@@ -24,7 +21,7 @@ from auditor.errors import CorruptArchive, LimitExceeded
 from auditor.extract.program import DexUnit
 from auditor.limits import Limits
 from auditor.model import ChannelEvidence, Evidence, Origin, Runtime, RuntimeFacts
-from auditor.ruleset.ruleset import RuleSet, RuntimeApiEntry, RuntimeEntry
+from auditor.ruleset.ruleset import RuleSet, RuntimeApiEntry, RuntimeEntry, glob_matches
 
 RN_BUNDLE = "assets/index.android.bundle"
 WEB_ROOTS = {"Cordova": "assets/www/", "Capacitor": "assets/public/"}
@@ -64,11 +61,6 @@ class Files:
         return b""
 
 
-def _glob_regex(globs: Iterable[str]) -> re.Pattern[str] | None:
-    parts = [fnmatch.translate(g) for g in globs]
-    return re.compile("|".join(parts)) if parts else None
-
-
 def dex_has_prefix(unit: DexUnit, prefix: str) -> bool:
     """Whether any string of the dex starts with `prefix` (a class or package name it uses)."""
     try:
@@ -80,9 +72,10 @@ def dex_has_prefix(unit: DexUnit, prefix: str) -> bool:
 def detect(names: list[str], units: list[DexUnit], rules: RuleSet) -> list[tuple[RuntimeEntry, tuple[str, ...]]]:
     """Runtimes present, each with the entry or class names that show it (at most three)."""
     found = []
+    ends, starts = rules.runtime_name_ends
+    named = [n for n in names if n.endswith(ends) or n.startswith(starts)]  # in C: the few a glob may match
     for entry in rules.runtimes:
-        pattern = _glob_regex(entry.files)
-        hits = [n for n in names if pattern.match(n)][:3] if pattern else []
+        hits = [n for n in named if any(glob_matches(n, g) for g in entry.files)][:3]
         if not hits:
             hits = [c for c in entry.classes if any(dex_has_prefix(u, c) for u in units)][:3]
         if hits:
