@@ -19,9 +19,10 @@ from auditor.classify import classify
 from auditor.containers import CODE_ONLY, OpenedInput, open_input
 from auditor.errors import AuditorError, LimitExceeded, NotAFile, NotAnAndroidPackage
 from auditor.evaluate import evaluate
+from auditor.extract import loaders
 from auditor.extract.code import CodeScan, load_units
 from auditor.extract.facts import assemble, merge_manifests
-from auditor.extract.lending import lending_signals
+from auditor.extract.lending import dex_needles, lending_signals
 from auditor.extract.loaders import unlisted_packer
 from auditor.extract.manifest import read_piece_manifest
 from auditor.extract.prefetch import start_helper
@@ -49,7 +50,7 @@ def extract_facts(opened: OpenedInput, rules: RuleSet, limits: Limits) -> AppFac
     manifest = merge_manifests(manifests, cert_fingerprints(opened.pieces[base_index]), rules)
     if opened.container in ("dex", "jar"):
         manifest = replace(manifest, permissions=())  # no manifest: no permission is implied either
-    scan = CodeScan(units, unreadable, rules)
+    scan = CodeScan(units, unreadable, rules, searched=(*loaders.SEARCHED, *dex_needles(rules.lending)))
     code = scan.facts(list(opened.pieces))
     packed = unlisted_packer(manifest, scan, list(opened.pieces), code)
     if packed:
@@ -63,7 +64,7 @@ def extract_facts(opened: OpenedInput, rules: RuleSet, limits: Limits) -> AppFac
         + [Evidence("anti_analysis", f"{m.piece}: {text}" if m.piece else text) for m in manifests for text in m.anomalies]))
     base_present = any(m.split is None for m in manifests)
     facts = assemble(manifest, code, rules, anomalies, any(m.has_code for m in manifests), base_present, runtime)
-    lending = lending_signals(rules.lending, manifest.label, manifest.package, code.sdks, opened.pieces, units)
+    lending = lending_signals(rules.lending, manifest.label, manifest.package, code.sdks, opened.pieces, scan.strings)
     facts = replace(facts, lending=lending)
     if opened.container in ("dex", "jar"):  # no manifest: requested permissions are unknown, not absent
         facts = replace(facts, channels={name: replace(state, undeclared_access=False) for name, state in facts.channels.items()})

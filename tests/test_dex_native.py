@@ -20,7 +20,7 @@ import pytest
 
 from auditor.dex import reader
 from auditor.dex.reader import CONST_STRING, CONST_STRING_JUMBO, FIELD_OPS, INVOKE_OPS, NEW_INSTANCE, DexFile, DexFormatError
-from tests.fuzz.mutators import _dex_class_data, _dex_code_item, _dex_shared, _dex_strings, _dex_table_entry
+from tests.fuzz.mutators import _dex_class_data, _dex_code_item, _dex_shared, _dex_strings, _dex_table_entry, string_table_dex
 
 FIXTURES = Path(__file__).parent / "fixtures" / "apk"
 native = pytest.mark.skipif(reader._native is None, reason="the C module was not built in this install")
@@ -171,27 +171,13 @@ def test_string_table_searches_same_in_c_and_python(ask, mutate, monkeypatch: py
         assert answer(data, True) == answer(data, False)
 
 
-def _string_table_dex(strings: list[bytes]) -> bytes:
-    """A dex of a header and a string table only: each string's bytes as given (length included), each
-    but the last followed by its NUL."""
-    table_at = 0x70
-    data_at = table_at + 4 * len(strings)
-    offsets, blob = [], bytearray()
-    for k, raw in enumerate(strings):
-        offsets.append(data_at + len(blob))
-        blob += raw + (b"" if k == len(strings) - 1 else b"\0")
-    header = bytearray(b"dex\n035\0" + bytes(0x70 - 8))
-    struct.pack_into("<II", header, 0x38, len(strings), table_at)
-    return bytes(header) + struct.pack(f"<{len(offsets)}I", *offsets) + bytes(blob)
-
-
 @native
 def test_string_lower_bound_reads_mutf8_as_the_reader_does(monkeypatch: pytest.MonkeyPatch) -> None:
     """Strings with a two-byte length, an encoded NUL (0xC0 0x80), bytes that are not UTF-8, and a last
     string without its NUL: a table of them is searched alike in C and in Python."""
     strings = [b"\x01A", b"\x02AB", b"\x03A\xc0\x80", b"\x02A\xff", b"\x81\x01" + b"B" * 129, b"\x01C",
                b"\x02C\xc0", b"\x03D\xed\xa0", b"\x01E"]
-    data = _string_table_dex(strings)
+    data = string_table_dex(strings)
     needles = ["", "A", "AB", "A\0", "A~", "B", "B" * 129, "B" * 130, "C", "C~", "D", "E", "F", "\x7f"]
     found = {}
     for use_native in (True, False):

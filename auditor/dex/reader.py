@@ -19,7 +19,7 @@ import os
 import re
 import struct
 from array import array
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, islice
 from typing import NamedTuple, TypeVar
@@ -721,22 +721,42 @@ class DexFile:
 
     def find_string_ids(self, needle: bytes) -> set[int]:
         """Indices of strings that contain `needle`, found by a byte search of the string data."""
-        found: set[int] = set()
-        order, offsets = self._strings_by_offset()
-        if not offsets:
-            return found
-        # only where string data lies: from the first string to the end of the last one
-        data = self.data
-        last_end = data.find(b"\0", offsets[-1] + 1)
-        stop = len(data) if last_end < 0 else last_end
-        text = needle.decode("utf-8", "replace")
-        pos = data.find(needle, offsets[0], stop)
+        end = self._string_data_end()
+        if end is None:
+            return set()
+        data, (first, stop) = self.data, end
+        positions = []
+        pos = data.find(needle, first, stop)
         while pos >= 0:
-            idx = order[bisect.bisect_right(offsets, pos) - 1]
-            if text in self.string(idx):
-                found.add(idx)
+            positions.append(pos)
             pos = data.find(needle, pos + 1, stop)
+        return self.string_ids_at(needle, positions)
+
+    def string_ids_at(self, needle: bytes, positions: Iterable[int]) -> set[int]:
+        """Indices of the strings that contain `needle`, given where it occurs in the file (found by a
+        search of the string data, here or by a caller's search of many needles at once); a match
+        outside the string data, or across two strings, names none."""
+        end = self._string_data_end()
+        if end is None:
+            return set()
+        first, stop = end
+        order, offsets = self._strings_by_offset()
+        text = needle.decode("utf-8", "replace")
+        found: set[int] = set()
+        for pos in positions:
+            if first <= pos and pos + len(needle) <= stop:
+                idx = order[bisect.bisect_right(offsets, pos) - 1]
+                if text in self.string(idx):
+                    found.add(idx)
         return found
+
+    def _string_data_end(self) -> tuple[int, int] | None:
+        """Where string data lies: from the first string to the end of the last one (None without strings)."""
+        span = self.string_span()
+        if span is None:
+            return None
+        last_end = self.data.find(b"\0", span[1] + 1)
+        return span[0], len(self.data) if last_end < 0 else last_end
 
     def string_span(self) -> tuple[int, int] | None:
         """Where the first and the last string's data start (None without strings)."""

@@ -12,7 +12,7 @@ import bisect
 import math
 import struct
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -21,6 +21,7 @@ from auditor.containers.zipsafe import ZipArchive
 from auditor.dex import integrity
 from auditor.dex.reader import CONST_STRING, CONST_STRING_JUMBO, FIELD_OPS, INVOKE_OPS, DexFile, DexFormatError
 from auditor.errors import CorruptArchive, NotAnAndroidPackage
+from auditor.extract.dexstrings import DexStrings
 from auditor.extract.paths import PathFinder
 from auditor.extract.prefetch import Prefetch, Read, read_now
 from auditor.extract.program import DexUnit, Node, Program
@@ -60,6 +61,8 @@ LITERAL_OPS = {1: frozenset({0x12}), 2: frozenset({0x13, 0x1A}), 3: frozenset({0
 MIN_LITERAL_CALLS = 8
 """Calls with a literal argument (an encrypted string or its index) it takes before routines count as a decryptor."""
 MAX_DECRYPTOR_CANDIDATES = 300
+URL_NEEDLE = "://"
+"""What every URL constant holds: the strings searched for destinations."""
 MAX_DESTINATION_SEEDS = 200
 """Methods holding URL constants that the data-flow engine also starts from (to learn destinations)."""
 
@@ -247,7 +250,7 @@ class SdkIndex:
         return tuple(sorted(set(found), key=lambda s: (s.category == "library", s.name, s.prefix)))
 
 
-def _targets(dex: DexFile, entries: list[ApiEntry]) -> tuple[dict[int, ApiEntry], dict[int, ApiEntry], dict[int, ApiEntry]]:
+def _targets(dex: DexFile, dex_strings: DexStrings, entries: list[ApiEntry]) -> tuple[dict[int, ApiEntry], dict[int, ApiEntry], dict[int, ApiEntry]]:
     """Method, field and string indices of this dex that catalog entries name."""
     methods: dict[int, ApiEntry] = {}
     fields: dict[int, ApiEntry] = {}
@@ -266,7 +269,7 @@ def _targets(dex: DexFile, entries: list[ApiEntry]) -> tuple[dict[int, ApiEntry]
                 for f in dex.iter_field_ids_of(type_idx, name_idx):
                     fields[f] = entry
         elif entry.kind == "string":
-            for s in dex.find_string_ids(entry.match.encode()):
+            for s in dex_strings.ids_containing(entry.match):
                 if _string_matches(dex.string(s), entry):
                     strings[s] = entry
     return methods, fields, strings
@@ -287,7 +290,8 @@ CORRUPT_DEX = (DexFormatError, IndexError, struct.error, ValueError, UnicodeDeco
 NO_SOURCES = SourceIndex({}, {}, {})
 
 
-def find_sites(units: list[DexUnit], rules: RuleSet, unreadable: list[str]) -> tuple[list[Site], list[SourceIndex]]:
+def find_sites(units: list[DexUnit], strings: list[DexStrings], rules: RuleSet,
+               unreadable: list[str]) -> tuple[list[Site], list[SourceIndex]]:
     """Every catalogued reference in the code, each with the method that holds it, and per dex the
     indices of the sources (what the data-flow engine starts from).
 
@@ -298,7 +302,7 @@ def find_sites(units: list[DexUnit], rules: RuleSet, unreadable: list[str]) -> t
     sources: list[SourceIndex] = []
     for index, unit in enumerate(units):
         try:
-            unit_sites, unit_sources = _unit_sites(index, unit, rules)
+            unit_sites, unit_sources = _unit_sites(index, unit, strings[index], rules)
             sites += unit_sites
             sources.append(unit_sources)
         except CORRUPT_DEX as exc:
@@ -307,10 +311,10 @@ def find_sites(units: list[DexUnit], rules: RuleSet, unreadable: list[str]) -> t
     return sites, sources
 
 
-def _unit_sites(index: int, unit: DexUnit, rules: RuleSet) -> tuple[list[Site], SourceIndex]:
+def _unit_sites(index: int, unit: DexUnit, dex_strings: DexStrings, rules: RuleSet) -> tuple[list[Site], SourceIndex]:
     entries = [e for e in rules.apis if e.kind in ("method", "field", "string")]
     dex = unit.dex
-    methods, fields, strings = _targets(dex, entries)
+    methods, fields, strings = _targets(dex, dex_strings, entries)
     source_index = SourceIndex(*({i: e for i, e in table.items() if e.role == "source"} for table in (methods, fields, strings)))
     def field_text(idx: int) -> str:
         return "{}->{}:{}".format(*dex.field_ref(idx))
@@ -331,13 +335,18 @@ def _unit_sites(index: int, unit: DexUnit, rules: RuleSet) -> tuple[list[Site], 
 class CodeScan:
     """Runs the code-side extraction for one app and assembles its CodeFacts."""
 
-    def __init__(self, units: list[DexUnit], unreadable: list[str], rules: RuleSet) -> None:
+    def __init__(self, units: list[DexUnit], unreadable: list[str], rules: RuleSet,
+                 searched: Iterable[tuple[str, bool]] = ()) -> None:
+        """`searched`: what later checks will look for in the dex strings (needle, exact), announced
+        so that one pass per dex finds it with the scan's own needles (`strings`)."""
         self.units = units
         self.unreadable = unreadable
         self.rules = rules
         self.program = Program(units, rules.dispatch)
         self.sdk_index = SdkIndex(rules)
-        self.sites, self.source_index = find_sites(units, rules, unreadable)
+        needles = [*((e.match, True) for e in rules.apis if e.kind == "string"), (URL_NEEDLE, True), *searched]
+        self.strings = [DexStrings(unit, needles) for unit in units]
+        self.sites, self.source_index = find_sites(units, self.strings, rules, unreadable)
         self.by_node: dict[Node, list[Site]] = defaultdict(list)
         for site in self.sites:
             self.by_node[site.node].append(site)
@@ -390,7 +399,7 @@ class CodeScan:
         found: list[Node] = []
         for index, unit in enumerate(self.units):
             dex = unit.dex
-            ids = {i for i in dex.find_string_ids(b"://") if endpoint_label(dex.string(i)) is not None}
+            ids = {i for i in self.strings[index].ids_containing(URL_NEEDLE) if endpoint_label(dex.string(i)) is not None}
             hits = dex.find_sites_many([(STRING_OPS, ids)])[0] if ids else []
             found += [(index, code.start) for code, _insn in hits if self.origin((index, code.start)).kind != "library"]
         return list(dict.fromkeys(found))[:MAX_DESTINATION_SEEDS]

@@ -3,7 +3,8 @@
 What to look for is data (rules/catalog/lending.yaml); this module only finds it, cheaply. The
 label and package name are short; resources.arsc's string pool and each dex file's string data
 are lowered once and searched byte-wise, every term of the place in one pass
-(auditor/extract/occurrences.py), and only the strings holding a hit are decoded and checked
+(auditor/extract/occurrences.py; a dex's pass is shared with the code scan's searches,
+auditor/extract/dexstrings.py), and only the strings holding a hit are decoded and checked
 for a whole-word match. The dex search stops as soon as the signals found already make a
 confident verdict, so a lending app costs less than a clean one. Weighing the signals into a
 verdict is auditor/classify.py's job.
@@ -18,13 +19,10 @@ from functools import cache
 from auditor.containers import ApkPiece
 from auditor.errors import CorruptArchive
 from auditor.extract.arsc import StringPool
-from auditor.extract.occurrences import Occurrences, case_key
-from auditor.extract.program import DexUnit
+from auditor.extract.dexstrings import DexStrings
 from auditor.model import Evidence, SdkUse
 from auditor.ruleset.ruleset import LendingCatalog, LendingSignal
 
-MAX_HITS = 64
-"""Strings examined per term and place: enough to get past identifiers that only contain the term."""
 SNIPPET = 80
 
 
@@ -86,53 +84,6 @@ def needles(terms: tuple[str, ...], exact: bool) -> tuple[str, ...]:
     return tuple(found)
 
 
-class DexStrings:
-    """The string data of one dex file, searched for terms without decoding the strings around them.
-
-    String data is one run of items (ULEB128 length, MUTF-8 bytes, NUL), so the string holding a
-    hit starts after the NUL before it; no table needs sorting. Terms matched in any case are
-    searched in a lowered copy of the run, made once.
-    """
-
-    def __init__(self, unit: DexUnit, needles: Iterable[tuple[str, bool]] = ()) -> None:
-        self.unit = unit
-        span = unit.dex.string_span()
-        data = unit.dex.data
-        self.lo = span[0] if span else 0
-        end = data.find(b"\0", span[1]) if span else 0
-        self.hi = len(data) if end < 0 else end + 1
-        self.exact = data[self.lo:self.hi]
-        self._needles = tuple(needles)
-        self._found: dict[bool, Occurrences[bytes]] = {}
-
-    @staticmethod
-    def _key(needle: str, exact: bool) -> tuple[bool, bytes]:
-        lowered, key = case_key(needle, exact)
-        return lowered, key.encode("utf-8")
-
-    def _occurrences(self, lowered: bool) -> Occurrences[bytes]:
-        """Every needle announced at construction, found in one pass over that copy on first use."""
-        if lowered not in self._found:
-            keys = [key for low, key in (self._key(n, e) for n, e in self._needles) if low == lowered]
-            self._found[lowered] = Occurrences(self.exact.lower() if lowered else self.exact, keys)
-        return self._found[lowered]
-
-    def containing(self, needle: str, exact: bool, limit: int = MAX_HITS) -> Iterable[str]:
-        lowered, encoded = self._key(needle, exact)
-        found = self._occurrences(lowered)
-        seen = 0
-        pos = found.find(encoded)
-        while pos >= 0 and seen < limit:
-            start = self.exact.rfind(b"\0", 0, pos) + 1
-            while start < pos and self.exact[start] & 0x80:  # the ULEB128 length's continuation bytes
-                start += 1
-            start += 1
-            stop = self.exact.find(b"\0", pos)
-            seen += 1
-            yield self.exact[start:len(self.exact) if stop < 0 else stop].decode("utf-8", "replace")
-            pos = found.find(encoded, pos + 1 if stop < 0 else stop)
-
-
 class LendingSearch:
     """Collects the lending signals of one app, place by place, keeping a running weight."""
 
@@ -189,9 +140,16 @@ class LendingSearch:
         return self.total >= self.catalog.thresholds.get("high_confidence", 1 << 30)
 
 
+def dex_needles(catalog: LendingCatalog) -> list[tuple[str, bool]]:
+    """Every (needle, exact) the search may look for in a dex's strings, to be announced to its DexStrings."""
+    return LendingSearch(catalog).needles("dex")
+
+
 def lending_signals(catalog: LendingCatalog, label: str | None, package: str, sdks: tuple[SdkUse, ...],
-                    pieces: Iterable[ApkPiece], units: Iterable[DexUnit]) -> tuple[Evidence, ...]:
-    """Every lending signal of one app; the dex search stops once the verdict is confident."""
+                    pieces: Iterable[ApkPiece], dex_strings: Iterable[DexStrings]) -> tuple[Evidence, ...]:
+    """Every lending signal of one app; the dex search stops once the verdict is confident.
+
+    `dex_strings` are the app's dex files with dex_needles(catalog) announced (the code scan's)."""
     search = LendingSearch(catalog)
     search.search("label", [label or ""])
     search.search("package", [package])
@@ -204,10 +162,10 @@ def lending_signals(catalog: LendingCatalog, label: str | None, package: str, sd
         table = _arsc(piece)
         if table:
             search.search_pool("resources", StringPool(table, search.needles("resources")).containing, catalog.max_string)
-    for unit in units:
+    for strings in dex_strings:
         if search.confident:
             break
-        search.search_pool("dex", DexStrings(unit, search.needles("dex")).containing, catalog.max_string, unit.entry)
+        search.search_pool("dex", strings.containing, catalog.max_string, strings.unit.entry)
     return tuple(search.evidence)
 
 

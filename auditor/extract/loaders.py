@@ -28,10 +28,12 @@ from auditor.model import CodeFacts, Evidence, ManifestFacts
 LOADER_CLASSES = ("dalvik.system.DexClassLoader", "dalvik.system.InMemoryDexClassLoader", "dalvik.system.PathClassLoader",
                   "dalvik.system.BaseDexClassLoader", "dalvik.system.DelegateLastClassLoader", "dalvik.system.DexFile")
 """Classes that load dex code (https://developer.android.com/reference/dalvik/system/package-summary)."""
-FRAGMENT_NEEDLES = (b"dalvik", b"Loader")
-"""Byte searches for loader-name pieces (each costs a pass over the dex: keep them few)."""
+FRAGMENT_NEEDLES = ("dalvik", "Loader")
+"""Searches of the dex strings for loader-name pieces (announced to the code scan: SEARCHED)."""
 FRAGMENT_WORDS = ("Dex", "DexClass", "Class", "DexClassLoader", "PathClassLoader", "InMemoryDexClassLoader", "DexFile")
 """Pieces without those needles, looked up whole (a binary search each)."""
+SEARCHED = tuple((needle, True) for needle in FRAGMENT_NEEDLES)
+"""What this module looks for in the dex strings, as CodeScan takes it to search with its own."""
 MIN_FRAGMENT = 3
 PLATFORM_PACKAGES = ("android.", "java.", "javax.", "dalvik.", "com.android.internal.")
 """Component classes the platform itself provides (android.app.NativeActivity...): never in an app's dex."""
@@ -105,7 +107,7 @@ def _unit_loaders(index: int, unit: DexUnit, scan: CodeScan) -> Iterator[Evidenc
     class_type, for_name = dex.find_type("Ljava/lang/Class;"), dex.find_string("forName")
     if class_type is None or for_name is None:
         return
-    candidates = {idx: dex.string(idx) for needle in FRAGMENT_NEEDLES for idx in dex.find_string_ids(needle)}
+    candidates = {idx: dex.string(idx) for needle in FRAGMENT_NEEDLES for idx in scan.strings[index].ids_containing(needle)}
     candidates.update((idx, word) for word in FRAGMENT_WORDS if (idx := dex.find_string(word)) is not None)
     pieces = _fragments(candidates)
     if not pieces:

@@ -668,6 +668,20 @@ def _with_class_defs(dex: bytes, appended: bytes, class_defs: list[bytes]) -> by
     return bytes(out)
 
 
+def string_table_dex(strings: list[bytes]) -> bytes:
+    """A dex of a header and a string table only: each string's bytes as given (length included), each
+    but the last followed by its NUL."""
+    table_at = 0x70
+    data_at = table_at + 4 * len(strings)
+    offsets, blob = [], bytearray()
+    for k, raw in enumerate(strings):
+        offsets.append(data_at + len(blob))
+        blob += raw + (b"" if k == len(strings) - 1 else b"\0")
+    header = bytearray(b"dex\n035\0" + bytes(0x70 - 8))
+    struct.pack_into("<II", header, 0x38, len(strings), table_at)
+    return bytes(header) + struct.pack(f"<{len(offsets)}I", *offsets) + bytes(blob)
+
+
 def dex_shared_methods(dex: bytes, classes: int, entries: int) -> bytes:
     """Many classes share one class_data item that claims 2^32-1 direct methods; `entries` real
     method entries follow it (3 bytes each), so a reader that walks the claim for every class
