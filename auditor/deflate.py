@@ -48,6 +48,14 @@ def use_stdlib(stdlib: bool = True) -> None:
     _chosen = zlib if stdlib else _fastest()
 
 
+def describe() -> str:
+    """Which zlib runs, for --version: a bug report or a timing needs it (results do not)."""
+    chosen = backend()
+    if chosen is zlib:
+        return f"zlib {zlib.ZLIB_RUNTIME_VERSION} (standard library; zlib-ng not installed or AUDITOR_STDLIB_ZLIB set)"
+    return f"zlib-ng {chosen.ZLIBNG_VERSION}"
+
+
 def crc32(data: bytes | memoryview) -> int:
     value: int = backend().crc32(data)
     return value

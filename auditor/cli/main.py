@@ -94,8 +94,8 @@ def _silence_stdout() -> None:
 
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     """--version: the tool, the built-in rules it judges by (their digest is in every report), and
-    the androguard and Python it runs on, and whether the dex reader's C forms run (speed only: both
-    give the same results), which is what a bug report or a reproduced result needs."""
+    the androguard and Python it runs on, and whether the dex reader's C forms and zlib-ng run (speed only:
+    both give the same results), which is what a bug report or a reproduced result needs."""
     if not value or ctx.resilient_parsing:
         return
     import platform
@@ -112,11 +112,13 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
         androguard = metadata.version("androguard")
     except metadata.PackageNotFoundError:
         androguard = "not installed"
+    from auditor import deflate
     from auditor.dex import reader
 
     dex_reader = "C extension" if reader._native is not None else "pure Python (C extension not built or turned off)"
     click.echo(f"auditor {__version__}\nrules {digest}\nandroguard {androguard}\n"
-               f"python {platform.python_version()} on {platform.system()} {platform.machine()}\ndex reader {dex_reader}")
+               f"python {platform.python_version()} on {platform.system()} {platform.machine()}\ndex reader {dex_reader}\n"
+               f"inflate {deflate.describe()}")
     ctx.exit()
 
 
