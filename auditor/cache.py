@@ -35,13 +35,14 @@ import os
 import pickle
 import sqlite3
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
 from auditor.cachedir import CACHE_DIR_ENV, UnsafeCacheDir, default_cache_dir, package_fingerprint, private_cache_dir
 from auditor.limits import Limits
 from auditor.model import AppResult
+from auditor.records import record
 
 log = logging.getLogger("auditor")
 
@@ -83,7 +84,7 @@ class _ForeignFile(OSError):
     """The database file belongs to another user, so its pickles are not ours to load."""
 
 
-@dataclass(frozen=True)
+@record
 class CacheKey:
     """Everything besides the file's bytes that decides its result."""
 
@@ -322,7 +323,7 @@ def clear_all(store: ResultCache) -> int:
     return count
 
 
-@dataclass(frozen=True)
+@record
 class CacheInfo:
     """What `auditor cache info` shows: where the cache is, how much room it takes, what it holds."""
 

@@ -6,12 +6,12 @@ Hostile files are normal input for this tool, so every expensive thing an input 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from auditor.records import record
 
 MiB = 1024 * 1024
 
 
-@dataclass(frozen=True)
+@record
 class Limits:
     max_unpacked_bytes: int = 2048 * MiB
     """Total bytes all entries of one input may unpack to (bombs, including nested ones)."""

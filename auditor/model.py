@@ -7,8 +7,10 @@ and so that results can cross process boundaries (the executors pickle them) unc
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Literal
+
+from auditor.records import record
 
 CHANNELS: tuple[str, ...] = ("contacts", "sms", "call_log")
 """The three kinds of personal data about *other people* that this tool is about."""
@@ -28,7 +30,7 @@ def level_rank(level: str) -> int:
     return LEVELS.index(level)
 
 
-@dataclass(frozen=True)
+@record
 class Origin:
     """Whose code holds a piece of evidence: the app's own, a known SDK's, or a generic library's."""
 
@@ -36,7 +38,7 @@ class Origin:
     sdk: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class FlowStep:
     """One move of a tainted value: in which method, at which instruction, and how it moved.
 
@@ -49,7 +51,7 @@ class FlowStep:
     action: str
 
 
-@dataclass(frozen=True)
+@record
 class Evidence:
     """One observed fact that supports a finding.
 
@@ -82,7 +84,7 @@ class Evidence:
     detail: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class PermissionUse:
     """A permission the manifest requests (or that the platform implies for it)."""
 
@@ -93,7 +95,7 @@ class PermissionUse:
     element: str = "uses-permission"
 
 
-@dataclass(frozen=True)
+@record
 class Component:
     """A manifest component relevant to the audit (SMS receivers, notification listeners)."""
 
@@ -103,7 +105,7 @@ class Component:
     split: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class ManifestFacts:
     """What the (merged) manifests of an app declare."""
 
@@ -122,7 +124,7 @@ class ManifestFacts:
     """Every activity, service, receiver and provider class the manifests declare."""
 
 
-@dataclass(frozen=True)
+@record
 class CodeRef:
     """A reference in bytecode to a catalogued API, field or string."""
 
@@ -135,7 +137,7 @@ class CodeRef:
     dex: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class SdkUse:
     """A third-party SDK whose package prefix was found in the app's code."""
 
@@ -144,7 +146,7 @@ class SdkUse:
     prefix: str
 
 
-@dataclass(frozen=True)
+@record
 class CodeFacts:
     """What the bytecode of all dex files of an app reveals."""
 
@@ -161,7 +163,7 @@ class CodeFacts:
     """What the data-flow analysis cost: methods analysed, instructions interpreted."""
 
 
-@dataclass(frozen=True)
+@record
 class Runtime:
     """A framework whose app code lives outside the dex (Flutter, React Native...): why we say it is
     there (`evidence`: entry or class names) and, in one sentence, what of its code was analysed."""
@@ -171,7 +173,7 @@ class Runtime:
     analysis: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class ChannelEvidence:
     """Evidence about one channel from code outside the dex (JavaScript, Hermes, Dart, .NET).
 
@@ -184,7 +186,7 @@ class ChannelEvidence:
     evidence: Evidence
 
 
-@dataclass(frozen=True)
+@record
 class RuntimeFacts:
     """What the runtimes of an app show: which are present, channel evidence from their code, and
     the dex packages of plugins that the app's runtime code provably never calls (their reads in
@@ -196,7 +198,7 @@ class RuntimeFacts:
     """(channel, class descriptor prefix) of plugins bundled but never called."""
 
 
-@dataclass(frozen=True)
+@record
 class ChannelState:
     """How far an app reaches into one channel, and on what evidence."""
 
@@ -206,7 +208,7 @@ class ChannelState:
     readers: tuple[Origin, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class AppFacts:
     """Everything extracted from one app, before any rule is applied."""
 
@@ -228,7 +230,7 @@ class AppFacts:
 APP_KINDS: tuple[str, ...] = ("lending", "other", "unknown")
 
 
-@dataclass(frozen=True)
+@record
 class AppKind:
     """What the app is for, as far as static signals tell: a lending app, something else, or unknown.
 
@@ -243,7 +245,7 @@ class AppKind:
     reason: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class Finding:
     """A rule that matched, with how bad (severity) and how sure (confidence) kept apart."""
 
@@ -263,7 +265,7 @@ class Finding:
         return self.title_zh if lang == "zh-CN" and self.title_zh else self.title
 
 
-@dataclass(frozen=True)
+@record
 class ScoreItem:
     """One contribution to a score: which finding added how many points."""
 
@@ -271,7 +273,7 @@ class ScoreItem:
     points: int
 
 
-@dataclass(frozen=True)
+@record
 class Score:
     """The score, its band, the points behind it, and the caps (rules/scoring.yaml) that held it down."""
 
@@ -281,7 +283,7 @@ class Score:
     capped_by: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class Headline:
     """The headline verdict (rules/headlines.yaml): its row id, texts, the channels it names, its evidence.
 
@@ -297,7 +299,7 @@ class Headline:
     evidence: tuple[Evidence, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class PolicyViolation:
     requirement: str
     text: str
@@ -309,7 +311,7 @@ class PolicyViolation:
         return self.text_zh if lang == "zh-CN" and self.text_zh else self.text
 
 
-@dataclass(frozen=True)
+@record
 class PolicyVerdict:
     policy: str
     verdict: str
@@ -322,7 +324,7 @@ class PolicyVerdict:
         return self.reasons_zh if lang == "zh-CN" and len(self.reasons_zh) == len(self.reasons) else self.reasons
 
 
-@dataclass(frozen=True)
+@record
 class AppResult:
     """The outcome for one input: either an assessed app, or an error with a one-line reason."""
 
@@ -354,7 +356,7 @@ class AppResult:
         return app_dict(self)
 
 
-@dataclass(frozen=True)
+@record
 class RuleInfo:
     """The reader-facing part of a rule, carried into reports (SARIF help, explanations)."""
 
@@ -368,7 +370,7 @@ class RuleInfo:
     file: str
 
 
-@dataclass(frozen=True)
+@record
 class Report:
     """A whole run: the tool, the rule set it used, and one result per input."""
 

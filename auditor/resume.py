@@ -18,14 +18,15 @@ import json
 import os
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from auditor import __version__
+from auditor.records import record
 
 
-@dataclass(frozen=True)
+@record
 class Resume:
     """What an existing JSONL report holds for this run."""
 

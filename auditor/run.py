@@ -12,12 +12,13 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from auditor.executors import Task
 from auditor.inputs import unusable
 from auditor.model import AppResult
+from auditor.records import record
 
 log = logging.getLogger("auditor")
 
@@ -34,7 +35,7 @@ class Cache(Protocol):
     def put(self, result: AppResult, key: CacheKey) -> None: ...
 
 
-@dataclass(frozen=True)
+@record
 class Outcome:
     """What a batch produced: fresh results, and the summaries of lines resumed from a JSONL.
 

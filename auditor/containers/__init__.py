@@ -7,19 +7,18 @@ says what the file looks like, so the user learns why it was refused.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from auditor.containers import aab, library
 from auditor.containers.layouts import LAYOUTS, SPLIT_APKS, BundleLayout
 from auditor.containers.sniff import describe_non_zip
 from auditor.containers.zipsafe import ZipArchive
 from auditor.errors import LimitExceeded, NotAnAndroidPackage
 from auditor.limits import Limits
+from auditor.records import record
 
 MANIFEST = "AndroidManifest.xml"
 
 
-@dataclass(frozen=True)
+@record
 class ApkPiece:
     """One APK of an app: `name` is its path in the bundle ("" for a plain APK), `data` its bytes.
 
@@ -36,7 +35,7 @@ class ApkPiece:
     manifest: str = "binary"
 
 
-@dataclass(frozen=True)
+@record
 class OpenedInput:
     """An input file opened as one app: its container kind and APK pieces (base first)."""
 

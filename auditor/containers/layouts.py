@@ -7,10 +7,11 @@ APKs of the app; the base APK is listed first so that its manifest leads the mer
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass
+
+from auditor.records import record
 
 
-@dataclass(frozen=True)
+@record
 class BundleLayout:
     container: str
     markers: tuple[str, ...]

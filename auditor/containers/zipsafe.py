@@ -43,11 +43,11 @@ import itertools
 import re
 import struct
 import zlib
-from dataclasses import dataclass
 
 from auditor import deflate
 from auditor.errors import AuditorError, CorruptArchive, LimitExceeded, NotAnAndroidPackage
 from auditor.limits import Limits, MiB
+from auditor.records import record
 
 STORED = 0
 DEFLATED = 8
@@ -95,7 +95,7 @@ _PREFIX_KINDS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class ZipAnomaly:
     """One sign of tampering or damage; `kind` is a stable id, `detail` one line of evidence."""
 
@@ -103,14 +103,14 @@ class ZipAnomaly:
     detail: str
 
 
-@dataclass(slots=True)
+@record(frozen=False, slots=True)
 class UnpackBudget:
     """Bytes unpacked so far from one input, shared by the archives nested in it (mutable on purpose)."""
 
     used: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class ZipEntry:
     """An entry as the central directory (or, when recovered, its local header) describes it.
 
@@ -127,7 +127,7 @@ class ZipEntry:
     flags: int
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class _Slot:
     """Where an entry's data lies; `problem` says why it cannot be read (Android fails too)."""
 
@@ -136,7 +136,7 @@ class _Slot:
     problem: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class _Directory:
     """What the end records claim, and where the central directory must actually end."""
 
@@ -146,7 +146,7 @@ class _Directory:
     end: int
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class _Guard:
     """The ceilings one read must stay under, with the message naming the one that applies."""
 

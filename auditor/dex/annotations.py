@@ -9,10 +9,10 @@ https://source.android.com/docs/core/runtime/dex-format#annotations-directory
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 
 from auditor.dex.reader import DexFile, DexFormatError
 from auditor.dex.reader import _uleb as _uleb
+from auditor.records import record
 
 VALUE_STRING = 0x17
 VALUE_ARRAY = 0x1C
@@ -23,7 +23,7 @@ MAX_ITEMS = 4096
 """Bound on any count read from the file (annotations, elements), so a forged size cannot stall a scan."""
 
 
-@dataclass(frozen=True)
+@record
 class Annotation:
     type: str
     strings: tuple[str, ...]

@@ -11,11 +11,11 @@ tampered code ends the walk instead of raising.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 
 from auditor.dex.opcodes import INSN_UNITS, payload_units
 from auditor.dex.reader import DexFormatError
 from auditor.dex.reader import _uleb as _uleb
+from auditor.records import record
 
 # Formats by opcode. Names follow the platform's format ids (e.g. "22c": 2 units, 2 registers, index).
 _FORMATS: dict[int, str] = {}
@@ -59,7 +59,7 @@ THROW = 0x27
 SWITCHES = frozenset({0x2B, 0x2C})
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Instruction:
     """One decoded instruction.
 
@@ -80,7 +80,7 @@ class Instruction:
         return self.op not in GOTOS and self.op not in RETURNS and self.op != THROW
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class TryBlock:
     """Instructions [start, end) in pc units, and the pcs of the handlers that catch from them."""
 
@@ -89,7 +89,7 @@ class TryBlock:
     handlers: tuple[int, ...]
 
 
-@dataclass(frozen=True)
+@record
 class MethodBody:
     registers: int
     ins: int

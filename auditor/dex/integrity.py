@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from dataclasses import dataclass
 
 from auditor import deflate
+from auditor.records import record
 
 HEADER_SIZE = 0x70
 
 
-@dataclass(frozen=True)
+@record
 class Hashes:
     """Whether the header's two hashes match the file: computed once per dex (about 25 ms for 16 MB)
     and shared by the damage check and the tampering evidence."""

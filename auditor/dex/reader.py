@@ -20,11 +20,11 @@ import re
 import struct
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from itertools import accumulate, islice
 from typing import NamedTuple, TypeVar
 
 from auditor.dex.opcodes import INSN_UNITS, payload_units
+from auditor.records import record
 
 K = TypeVar("K")
 
@@ -66,7 +66,7 @@ classes at one list of a hundred thousand entries, which would make the class in
 The list is also deduplicated: ART refuses a class that names an interface twice."""
 
 
-@dataclass(frozen=True)
+@record
 class Insn:
     """One decoded reference-carrying instruction: its opcode, the index it names, its offset."""
 

@@ -6,16 +6,16 @@ order; the same inputs give the same results whichever executor runs them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from auditor.limits import Limits
 from auditor.model import AppResult
 from auditor.pipeline import audit_path
+from auditor.records import record
 from auditor.ruleset.ruleset import RuleSet
 
 
-@dataclass(frozen=True)
+@record
 class Task:
     """What to do with each file: the rule set, limits and policies (picklable)."""
 

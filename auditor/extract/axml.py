@@ -26,7 +26,8 @@ from __future__ import annotations
 import operator
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass
+
+from auditor.records import record
 
 RES_STRING_POOL = 0x0001
 RES_XML = 0x0003
@@ -73,7 +74,7 @@ class AxmlLimit(AxmlError):
     """Reading the document would take more work than its size justifies."""
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Attribute:
     """One ResXMLTree_attribute: string indexes as stored (-1 for none) and the typed value."""
 
@@ -85,7 +86,7 @@ class Attribute:
     res_id: int
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Attributes:
     """The attributes of one element as columns, in document order (a million Attribute objects
     would take seconds to build)."""
@@ -108,7 +109,7 @@ class Attributes:
         return (self[index] for index in range(len(self)))
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Node:
     """One node as ResXMLParser visits it; `ext` is where its extension starts (node + headerSize)."""
 

@@ -13,7 +13,6 @@ import math
 import struct
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from functools import lru_cache
 
 from auditor.containers import ApkPiece
@@ -31,6 +30,7 @@ from auditor.flow.labels import endpoint_label
 from auditor.flow.library import Library
 from auditor.limits import Limits
 from auditor.model import CodeFacts, CodeRef, Evidence, Origin, SdkUse
+from auditor.records import record
 from auditor.ruleset.ruleset import ApiEntry, RuleSet, glob_matches
 
 STRING_OPS = bytes([CONST_STRING, CONST_STRING_JUMBO])
@@ -94,7 +94,7 @@ def looks_obfuscated(descriptor: str) -> bool:
     return len(simple) <= 2 or set(simple) <= CONFUSABLE_LETTERS
 
 
-@dataclass(frozen=True)
+@record
 class Site:
     """A catalogued reference found in one method."""
 

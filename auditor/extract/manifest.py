@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from auditor.containers import ApkPiece
 from auditor.errors import CorruptArchive, LimitExceeded
@@ -42,6 +42,7 @@ from auditor.extract.axml import (
     retrieve,
 )
 from auditor.model import Component, PermissionUse
+from auditor.records import record
 from auditor.ruleset.ruleset import RuleSet
 
 LABEL, NAME, PERMISSION, HAS_CODE = 0x01010001, 0x01010003, 0x01010006, 0x0101000C
@@ -56,7 +57,7 @@ _INT = re.compile(r"[-+]?(0[xX][0-9a-fA-F]+|[0-9]+)")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-@dataclass(frozen=True)
+@record
 class PieceManifest:
     """One piece's manifest, before pieces are merged into one app."""
 
@@ -225,7 +226,7 @@ def _boolean(doc: Document, attr: Attribute | None, default: bool) -> bool:
     return _text(doc, attr, None) in ("1", "true", "TRUE")
 
 
-@dataclass
+@record(frozen=False)
 class _Reading:
     """What the package parser collects while it walks the manifest."""
 

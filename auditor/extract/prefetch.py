@@ -20,12 +20,12 @@ import queue
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from types import TracebackType
 
 from auditor.dex import integrity
 from auditor.dex.reader import HEADER_SIZE
 from auditor.errors import CorruptArchive
+from auditor.records import record
 
 HEADROOM = 256 * 1024 * 1024
 """Address space a capped process must have left to start a helper thread (its stack, and the malloc
@@ -64,7 +64,7 @@ class Checked:
         return self._hashes
 
 
-@dataclass(frozen=True)
+@record
 class Read:
     """One entry read in the background: its bytes (or the exception reading it raised) and, for a
     dex, its header hashes checked."""

@@ -12,17 +12,17 @@ Callers are found the same way in reverse, with one byte search per dex file.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 
 from auditor.dex.integrity import Hashes
 from auditor.dex.reader import INVOKE_OPS, NEW_INSTANCE, NO_INDEX, DexFile, MethodCode
+from auditor.records import record
 from auditor.ruleset.ruleset import DispatchEntry
 
 MAX_IMPLEMENTATIONS = 16
 """Virtual/interface calls with more implementations than this are not expanded (too generic)."""
 
 
-@dataclass(frozen=True)
+@record
 class DexUnit:
     """One dex file and where it came from (split name, entry name, hidden or not)."""
 
@@ -38,7 +38,7 @@ Node = tuple[int, int]
 """A defined method: (unit index, byte offset where its instructions start)."""
 
 
-@dataclass
+@record(frozen=False)
 class ClassInfo:
     unit: int
     type_idx: int

@@ -17,7 +17,7 @@ from __future__ import annotations
 import struct
 from collections import defaultdict, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from auditor.dex.annotations import method_annotations
 from auditor.dex.insns import MethodBody, decode_body
@@ -28,6 +28,7 @@ from auditor.flow.library import ANY_METHOD, STORE_ANY_KEY, Library
 from auditor.flow.method import MethodAnalysis
 from auditor.flow.summary import FlowKey, GlobalKey, SinkHit, Summary
 from auditor.model import FlowStep
+from auditor.records import record
 from auditor.ruleset.ruleset import ApiEntry, DispatchEntry, FlowEntry
 
 INSTRUCTION_BUDGET = 400_000
@@ -46,7 +47,7 @@ RETROFIT_HTTP = "Lretrofit2/http/"
 RETROFIT_VERBS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "HTTP")
 
 
-@dataclass(frozen=True)
+@record
 class SourceIndex:
     """Catalogued sources of one dex, by method, field and string index."""
 
@@ -55,14 +56,14 @@ class SourceIndex:
     strings: dict[int, ApiEntry]
 
 
-@dataclass(frozen=True)
+@record
 class SourceSite:
     node: Node
     pc: int
     entry: ApiEntry
 
 
-@dataclass(frozen=True)
+@record
 class Flow:
     """Data of `channel`, read at `source`, proven to reach a sink; `steps` trace it."""
 
@@ -74,7 +75,7 @@ class Flow:
     entry_point: str
 
 
-@dataclass(frozen=True)
+@record
 class Lost:
     node: Node
     pc: int
@@ -82,7 +83,7 @@ class Lost:
     channels: tuple[str, ...]
 
 
-@dataclass
+@record(frozen=False)
 class FlowResult:
     flows: list[Flow] = field(default_factory=list)
     taken: dict[str, dict[str, Node]] = field(default_factory=dict)
@@ -117,7 +118,7 @@ def position_index(position: str) -> int | None:
     return int(position[3:]) if position.startswith("arg") and position[3:].isdigit() else None
 
 
-@dataclass
+@record(frozen=False)
 class InvokeInfo:
     """What one invoked method id means to the engine, computed once per dex and id."""
 

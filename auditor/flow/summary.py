@@ -9,10 +9,11 @@ again only when something it depends on grows).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from auditor.flow.labels import EMPTY, LabelSet
 from auditor.model import FlowStep
+from auditor.records import record
 
 GlobalKey = tuple[str, ...]
 FlowKey = tuple[str, str, tuple[FlowStep, ...]]
@@ -22,7 +23,7 @@ FlowKey = tuple[str, str, tuple[FlowStep, ...]]
 MAX_HITS_PER_PARAM = 6
 
 
-@dataclass(frozen=True)
+@record
 class SinkHit:
     """A sink reached from a parameter: the trace from the parameter to the sending call."""
 
@@ -33,7 +34,7 @@ class SinkHit:
     steps: tuple[FlowStep, ...]
 
 
-@dataclass
+@record(frozen=False)
 class Summary:
     ret: LabelSet = EMPTY
     param_out: dict[int, LabelSet] = field(default_factory=dict)

@@ -5,14 +5,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from importlib import import_module
 from typing import Protocol
 
 from auditor.model import Report
+from auditor.records import record
 
 
-@dataclass(frozen=True)
+@record
 class RenderOptions:
     verbose: bool = False
     lang: str = "en"

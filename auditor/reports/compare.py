@@ -10,7 +10,7 @@ and a regression between two versions is read across adjacent rows.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TypeVar
 
 from tabulate import tabulate
@@ -25,6 +25,7 @@ from auditor.formats.safe import dumps, terminal_safe
 from auditor.formats.serialize import app_dict, report_header
 from auditor.i18n import text
 from auditor.model import CHANNELS, AppResult, Report
+from auditor.records import record
 
 FORMATS: tuple[str, ...] = ("table", "json", "jsonl", "csv", "markdown", "sarif", "html")
 
@@ -34,7 +35,7 @@ Cell = tuple[str, str | None]
 """A matrix cell: its text (raw, unescaped) and a CSS class for HTML colouring (or None)."""
 
 
-@dataclass(frozen=True)
+@record
 class PolicyTally:
     """How many of the judged apps violate, may violate, or comply with one policy."""
 

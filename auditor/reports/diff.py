@@ -11,7 +11,7 @@ can go to. Fields are read through serialize.app_dict so names match the JSON co
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from auditor import __version__
@@ -25,6 +25,7 @@ from auditor.formats.serialize import SCHEMA_VERSION, app_dict, evidence_dict
 from auditor.i18n import name as name_of
 from auditor.i18n import text
 from auditor.model import CHANNELS, AppResult, Evidence, Finding, Report, SdkUse, level_rank
+from auditor.records import record
 
 FORMATS: tuple[str, ...] = ("table", "json", "markdown", "html", "sarif")
 UPLOAD_KINDS = frozenset({"flow", "path"})
@@ -35,7 +36,7 @@ EXIT_SAME, EXIT_UP, EXIT_ERROR = 0, 1, 2
 SUMMARY_KEYS = ("input", "package", "label", "version_name", "version_code", "sha256", "score", "band")
 
 
-@dataclass(frozen=True)
+@record
 class ChannelChange:
     channel: str
     old: str
@@ -48,7 +49,7 @@ class ChannelChange:
         return (delta > 0) - (delta < 0)
 
 
-@dataclass(frozen=True)
+@record
 class AppDiff:
     """The difference between two analysed versions; both results must be ok."""
 

@@ -14,7 +14,7 @@ import json
 import logging
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, field, fields
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from typing import Any
 from auditor import i18n
 from auditor.errors import RuleError
 from auditor.model import RuleInfo
+from auditor.records import record
 
 log = logging.getLogger("auditor")
 
@@ -45,7 +46,7 @@ CATALOG_SCHEMAS = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class ApiEntry:
     id: str
     kind: str
@@ -59,7 +60,7 @@ class ApiEntry:
     produces: str = "data"
 
 
-@dataclass(frozen=True)
+@record
 class PermissionEntry:
     name: str
     channel: str | None
@@ -70,7 +71,7 @@ class PermissionEntry:
     explain: dict[str, dict[str, str]] | None = None
 
 
-@dataclass(frozen=True)
+@record
 class SdkEntry:
     name: str
     category: str
@@ -79,7 +80,7 @@ class SdkEntry:
     collects: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class PackerEntry:
     name: str
     files: tuple[str, ...]
@@ -88,7 +89,7 @@ class PackerEntry:
     kind: str = "packer"
 
 
-@dataclass(frozen=True)
+@record
 class RuntimeEntry:
     """A framework whose app code lives outside the dex, and the reader that parses that code."""
 
@@ -99,7 +100,7 @@ class RuntimeEntry:
     source: str
 
 
-@dataclass(frozen=True)
+@record
 class RuntimeApiEntry:
     """A plugin read or a network sink in JavaScript, Hermes, Dart or .NET code."""
 
@@ -116,7 +117,7 @@ class RuntimeApiEntry:
     dotnet: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class DispatchEntry:
     id: str
     base_types: tuple[str, ...]
@@ -124,7 +125,7 @@ class DispatchEntry:
     source: str
 
 
-@dataclass(frozen=True)
+@record
 class LendingSignal:
     """One lending-app signal of rules/catalog/lending.yaml: terms, where to look, and a weight."""
 
@@ -138,7 +139,7 @@ class LendingSignal:
     match: str = "word"
 
 
-@dataclass(frozen=True)
+@record
 class LendingCatalog:
     """The lending classifier's data: signals, place multipliers, SDK category weights, thresholds."""
 
@@ -149,7 +150,7 @@ class LendingCatalog:
     max_string: int = 400
 
 
-@dataclass(frozen=True)
+@record
 class ChannelEntry:
     """A kind of personal data the audit reports; `scored` ones feed the contact-exposure score."""
 
@@ -160,7 +161,7 @@ class ChannelEntry:
     scored: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class FlowCall:
     """A library method calling app code back: `method` on the object at `target`, with `args`."""
 
@@ -173,7 +174,7 @@ class FlowCall:
     own hierarchy is not in the app: a StringRequest subclass is a Request)."""
 
 
-@dataclass(frozen=True)
+@record
 class FlowEntry:
     """How data moves through one family of library methods (rules/catalog/flows.yaml)."""
 
@@ -195,7 +196,7 @@ class FlowEntry:
     lost: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Rule:
     id: str
     title: str
@@ -217,14 +218,14 @@ class Rule:
                         self.rationale, self.sources, self.file)
 
 
-@dataclass(frozen=True)
+@record
 class Policy:
     id: str
     data: dict[str, Any]
     file: str
 
 
-@dataclass(frozen=True)
+@record
 class RuleSet:
     apis: tuple[ApiEntry, ...]
     permissions: dict[str, PermissionEntry]

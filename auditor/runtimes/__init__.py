@@ -14,13 +14,13 @@ channel at `declared` (its dex reads are set aside, with evidence saying why).
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass
 
 from auditor.containers import ApkPiece
 from auditor.errors import CorruptArchive, LimitExceeded
 from auditor.extract.program import DexUnit
 from auditor.limits import Limits
 from auditor.model import ChannelEvidence, Evidence, Origin, Runtime, RuntimeFacts
+from auditor.records import record
 from auditor.ruleset.ruleset import RuleSet, RuntimeApiEntry, RuntimeEntry, glob_matches
 
 RN_BUNDLE = "assets/index.android.bundle"
@@ -32,7 +32,7 @@ MAX_SCRIPT_BYTES = 64 * 1024 * 1024
 ABI_ORDER = ("arm64-v8a", "armeabi-v7a", "x86_64", "x86")
 
 
-@dataclass(frozen=True)
+@record
 class Files:
     """Entry names of every piece, and a way to read one (within the input's limits)."""
 

@@ -16,10 +16,10 @@ from __future__ import annotations
 import posixpath
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from auditor.model import ChannelEvidence, Evidence, Origin
+from auditor.records import record
 from auditor.ruleset.ruleset import RuntimeApiEntry
 
 XALZ = b"XALZ"
@@ -35,13 +35,13 @@ class AssemblyError(ValueError):
     """An assembly or assembly store that cannot be read."""
 
 
-@dataclass(frozen=True)
+@record
 class Assembly:
     name: str
     data: bytes
 
 
-@dataclass(frozen=True)
+@record
 class DotnetResult:
     evidence: tuple[ChannelEvidence, ...]
     summary: str
@@ -87,7 +87,7 @@ def store_assemblies(name: str, data: bytes, max_bytes: int, names: list[str] | 
         yield Assembly(label, decompress(data[offset:offset + size], max_bytes))
 
 
-@dataclass(frozen=True)
+@record
 class References:
     """What one assembly is and the external types and members it refers to."""
 

@@ -14,10 +14,10 @@ analysed, and the evidence says so.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from io import BytesIO
 
 from auditor.model import ChannelEvidence, Evidence, Origin
+from auditor.records import record
 from auditor.ruleset.ruleset import RuntimeApiEntry
 
 PRINTABLE = re.compile(rb"[\x20-\x7e]{4,}")
@@ -26,7 +26,7 @@ MAX_URLS = 10
 NOT_ANALYSED = "the Dart code that receives the data and may send it is not analysed"
 
 
-@dataclass(frozen=True)
+@record
 class SnapshotStrings:
     """Strings of libapp.so that matter here."""
 
@@ -35,7 +35,7 @@ class SnapshotStrings:
     urls: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@record
 class FlutterResult:
     evidence: tuple[ChannelEvidence, ...]
     summary: str

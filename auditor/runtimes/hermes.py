@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
 
 from auditor.model import ChannelEvidence, Evidence, Origin
+from auditor.records import record
 from auditor.ruleset.ruleset import RuntimeApiEntry
 
 MAGIC = bytes.fromhex("c61fbc03c103191f")
@@ -30,14 +30,14 @@ def is_hermes(head: bytes) -> bool:
     return head.startswith(MAGIC)
 
 
-@dataclass(frozen=True)
+@record
 class HermesResult:
     evidence: tuple[ChannelEvidence, ...]
     called_plugins: frozenset[str]
     summary: str
 
 
-@dataclass(frozen=True)
+@record
 class FunctionNames:
     """The strings one function uses, with those of the anonymous closures (callbacks) it creates."""
 

@@ -16,11 +16,11 @@ is recognised by its method name, and only when the plugin that offers it is bun
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from auditor.model import ChannelEvidence, Evidence, FlowStep, Origin
+from auditor.records import record
 from auditor.ruleset.ruleset import RuntimeApiEntry
 
 FUNCTION_TYPES = frozenset({"function_declaration", "function_expression", "arrow_function", "method_definition",
@@ -30,7 +30,7 @@ MAX_EVIDENCE = 20
 """Reads and sinks reported per script, so that a huge bundle cannot flood the report."""
 
 
-@dataclass(frozen=True)
+@record
 class Script:
     """One JavaScript file of the app: its entry name and bytes."""
 
@@ -38,7 +38,7 @@ class Script:
     data: bytes
 
 
-@dataclass(frozen=True)
+@record
 class Call:
     """A catalogued call found in a script."""
 
@@ -47,7 +47,7 @@ class Call:
     callee: str
 
 
-@dataclass
+@record(frozen=False)
 class ScriptResult:
     """What one script shows: channel evidence and the plugins it calls."""
 
