@@ -23,7 +23,6 @@ import contextlib
 import functools
 import importlib
 import json
-import runpy
 import sys
 import time
 from collections import defaultdict
@@ -125,8 +124,9 @@ def main(argv: list[str]) -> int:
     importlib.import_module("auditor.pipeline")
     _install(timer)
     sys.argv = ["auditor", "-q", "scan", "--debug", "--no-cache", "--jobs", "1", "-f", "json", "-o", "/dev/null", argv[0]]
+    from auditor.cli.main import main as command  # the group exits with SystemExit; `python -m auditor` ends the process
     with contextlib.suppress(SystemExit):
-        runpy.run_module("auditor", run_name="__main__", alter_sys=True)
+        command()
     stages = {name: round(timer.spent.get(name, 0.0), 4) for name, _ in STAGES}
     process, main_thread = time.process_time() - started, time.thread_time() - started_thread
     stages["helper threads"] = round(max(0.0, process - main_thread), 4)
