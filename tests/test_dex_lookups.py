@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from auditor.dex import reader
 from auditor.dex.reader import DexFile, DexFormatError
 from tests.fuzz.mutators import _dex_header, _dex_strings, _dex_table_entry
 
@@ -73,8 +74,12 @@ def _check(dex: DexFile) -> None:
         assert _outcome(lambda: dex.method_class(m)) == _outcome(lambda: dex.method_ref(m)[0])  # noqa: B023
 
 
+@pytest.mark.parametrize("native", [True, False], ids=["c", "python"])
 @pytest.mark.parametrize("data", DEXES, ids=range(len(DEXES)))
-def test_lookups_match_the_walk_on_fixtures(data: bytes) -> None:
+def test_lookups_match_the_walk_on_fixtures(data: bytes, native: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Also code_of, which reads the C module's method table in place, against a map of every method."""
+    if not native:
+        monkeypatch.setattr(reader, "_native", None)
     dex = DexFile(data)
     _check(dex)
     defined = {c.method_idx: c for codes in dex.class_methods().values() for c in codes}

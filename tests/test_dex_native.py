@@ -47,7 +47,7 @@ def _outcome(data: bytes, use_native: bool, monkeypatch: pytest.MonkeyPatch) -> 
         sites = dex.find_sites_many([(INVOKE_OPS, everything), (FIELD_OPS, set(range(0, 1 << 16, 3))),
                                      (bytes([CONST_STRING, CONST_STRING_JUMBO]), everything),
                                      (bytes([NEW_INSTANCE]), {1, 2, 3, 5, 8, 13}), (INVOKE_OPS, set())])
-        return methods, list(dex.anomalies), sites, dex._code_ranges(), dex._code_end, dex.type_names()
+        return dict(methods), list(dex.anomalies), sites, tuple(map(list, dex._code_ranges())), dex._code_end, dex.type_names()
     except DexFormatError as error:
         return ("DexFormatError", str(error))
 

@@ -50,119 +50,118 @@ static int read_token(const uint8_t *data, uint64_t stop, uint64_t *pos, uint64_
     return -1;
 }
 
-static PyObject *new_method_code(PyTypeObject *type, uint64_t idx, uint64_t start, uint64_t end) {
-    PyObject *item = type->tp_alloc(type, 3);
-    if (item == NULL) return NULL;
-    PyObject *a = PyLong_FromUnsignedLongLong(idx);
-    PyObject *b = PyLong_FromUnsignedLongLong(start);
-    PyObject *c = PyLong_FromUnsignedLongLong(end);
-    if (a == NULL || b == NULL || c == NULL) {
-        Py_XDECREF(a); Py_XDECREF(b); Py_XDECREF(c); Py_DECREF(item);
-        return NULL;
+typedef struct {
+    uint64_t *rows;  /* (method_idx, start, end) triples */
+    size_t len, cap;  /* in triples */
+} Table;
+
+static int table_push(Table *t, uint64_t idx, uint64_t start, uint64_t end) {
+    if (t->len == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 1024;
+        uint64_t *grown = PyMem_RawRealloc(t->rows, cap * 3 * sizeof *grown);
+        if (grown == NULL) return -1;
+        t->rows = grown;
+        t->cap = cap;
     }
-    PyTuple_SET_ITEM(item, 0, a);
-    PyTuple_SET_ITEM(item, 1, b);
-    PyTuple_SET_ITEM(item, 2, c);
-    /* Only ints inside: no cycle can pass through it, so the collector need never visit it (the
-     * interpreter untracks such tuples itself, but only once a collection has looked at them). */
-    PyObject_GC_UnTrack(item);
-    return item;
+    t->rows[3 * t->len] = idx;
+    t->rows[3 * t->len + 1] = start;
+    t->rows[3 * t->len + 2] = end;
+    t->len++;
+    return 0;
 }
 
-/* The MethodCode list of one class_data_item at off (limit: where the next item starts), or a status. */
-static PyObject *parse_item(const uint8_t *data, uint64_t size, uint64_t off, uint64_t limit, PyTypeObject *type) {
+/* The methods with code of one class_data_item at off (limit: where the next item starts), appended
+ * to the table; 0, a status (1, 2, 3: nothing appended), or -1 when memory ran out. */
+static int parse_item(const uint8_t *data, uint64_t size, uint64_t off, uint64_t limit, Table *table) {
     uint64_t pos = off, static_n, inst_n, direct_n, virtual_n;
     if (read_count(data, size, &pos, &static_n) || read_count(data, size, &pos, &inst_n) ||
         read_count(data, size, &pos, &direct_n) || read_count(data, size, &pos, &virtual_n))
-        return PyLong_FromLong(ITEM_PAST_END);
+        return ITEM_PAST_END;
     uint64_t fields = 2 * (static_n + inst_n);
     uint64_t entries = direct_n + virtual_n;
     uint64_t need = fields + 3 * entries;
-    if (pos > limit || need > limit - pos) return PyLong_FromLong(ITEM_CLAIMS_TOO_MUCH);
-    PyObject *out = PyList_New(0);
-    if (out == NULL || entries == 0) return out;
+    if (pos > limit || need > limit - pos) return ITEM_CLAIMS_TOO_MUCH;
+    if (entries == 0) return 0;
     uint64_t stop = pos + 5 * need < limit ? pos + 5 * need : limit;
     uint64_t value;
-    for (uint64_t k = 0; k < fields; k++) {
-        if (read_token(data, stop, &pos, &value)) {
-            Py_DECREF(out);
-            return PyLong_FromLong(ITEM_RUNS_INTO_NEXT);
-        }
-    }
+    for (uint64_t k = 0; k < fields; k++)
+        if (read_token(data, stop, &pos, &value)) return ITEM_RUNS_INTO_NEXT;
+    size_t first = table->len;
     uint64_t method_idx = 0, last = size >= 16 ? size - 16 : 0;
     for (uint64_t k = 0; k < entries; k++) {
         uint64_t step, flags, code_off;
         if (read_token(data, stop, &pos, &step) || read_token(data, stop, &pos, &flags) ||
             read_token(data, stop, &pos, &code_off)) {
-            Py_DECREF(out);
-            return PyLong_FromLong(ITEM_RUNS_INTO_NEXT);
+            table->len = first;
+            return ITEM_RUNS_INTO_NEXT;
         }
         method_idx = k == direct_n ? step : method_idx + step;
         if (code_off == 0 || code_off > last || size < 16) continue;
         uint64_t units = (uint64_t)data[code_off + 12] | ((uint64_t)data[code_off + 13] << 8) |
                          ((uint64_t)data[code_off + 14] << 16) | ((uint64_t)data[code_off + 15] << 24);
         uint64_t end = code_off + 16 + 2 * units;
-        PyObject *item = new_method_code(type, method_idx, code_off + 16, end < size ? end : size);
-        if (item == NULL || PyList_Append(out, item)) {
-            Py_XDECREF(item);
-            Py_DECREF(out);
-            return NULL;
-        }
-        Py_DECREF(item);
+        if (table_push(table, method_idx, code_off + 16, end < size ? end : size)) return -1;
     }
-    return out;
+    return 0;
 }
 
-PyDoc_STRVAR(class_data_doc,
-"class_data(data, offsets, method_code_type) -> list\n\n"
-"For each class_data_item offset (sorted, unique, below len(data)), the list of MethodCode of its\n"
-"entries with code, or a status int (1: claims too much, 2: runs into the next item, 3: a count\n"
-"runs past the end of the file; the list stops there).");
+static PyObject *table_bytes(const Table *t) {
+    return PyBytes_FromStringAndSize(t->len ? (const char *)t->rows : "", (Py_ssize_t)(t->len * 3 * sizeof(uint64_t)));
+}
 
-static PyObject *class_data(PyObject *Py_UNUSED(self), PyObject *args) {
+PyDoc_STRVAR(method_table_doc,
+"method_table(data, offsets) -> (outcomes, table)\n\n"
+"The methods with code of each class_data_item offset (sorted, unique, below len(data)), as rows\n"
+"of the table (bytes of native u64 triples: method_idx, start, end) in the items' order; outcomes\n"
+"says per item how many rows it added, or its status negated (-1: claims too much, -2: runs into\n"
+"the next item, -3: a count runs past the end of the file; the list stops there). The rows are\n"
+"the MethodCode tuples DexFile._class_data_python makes.");
+
+static PyObject *method_table(PyObject *Py_UNUSED(self), PyObject *args) {
     Py_buffer buf;
     PyObject *offsets;
-    PyTypeObject *type;
-    if (!PyArg_ParseTuple(args, "y*O!O!", &buf, &PyList_Type, &offsets, &PyType_Type, &type)) return NULL;
-    if (!PyType_IsSubtype(type, &PyTuple_Type)) {
-        PyBuffer_Release(&buf);
-        PyErr_SetString(PyExc_TypeError, "method_code_type must be a tuple subclass");
-        return NULL;
-    }
+    if (!PyArg_ParseTuple(args, "y*O!", &buf, &PyList_Type, &offsets)) return NULL;
     const uint8_t *data = buf.buf;
     uint64_t size = (uint64_t)buf.len;
     Py_ssize_t count = PyList_GET_SIZE(offsets);
-    /* A hundred thousand new objects would set off full collections that visit every object of
-     * the process; none of these can form a cycle. */
-    int collecting = PyGC_Disable();
-    PyObject *result = PyList_New(0);
-    for (Py_ssize_t i = 0; result != NULL && i < count; i++) {
+    Table table = {0};
+    PyObject *outcomes = PyList_New(0), *result = NULL;
+    for (Py_ssize_t i = 0; outcomes != NULL && i < count; i++) {
         uint64_t off = PyLong_AsUnsignedLongLong(PyList_GET_ITEM(offsets, i));
         uint64_t limit = i + 1 < count ? PyLong_AsUnsignedLongLong(PyList_GET_ITEM(offsets, i + 1)) : size;
         if (PyErr_Occurred() || off >= size || limit > size) {
             if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "offsets must be sorted and inside the data");
-            Py_CLEAR(result);
-            break;
+            goto done;
         }
-        PyObject *item = parse_item(data, size, off, limit, type);
-        if (item == NULL || PyList_Append(result, item)) {
-            Py_XDECREF(item);
-            Py_CLEAR(result);
-            break;
+        size_t before = table.len;
+        int status = parse_item(data, size, off, limit, &table);
+        if (status < 0) {
+            PyErr_NoMemory();
+            goto done;
         }
-        int past_end = PyLong_Check(item) && PyLong_AsLong(item) == ITEM_PAST_END;
-        Py_DECREF(item);
-        if (past_end) break;
+        PyObject *outcome = PyLong_FromLongLong(status ? -(long long)status : (long long)(table.len - before));
+        if (outcome == NULL || PyList_Append(outcomes, outcome)) {
+            Py_XDECREF(outcome);
+            goto done;
+        }
+        Py_DECREF(outcome);
+        if (status == ITEM_PAST_END) break;
     }
-    if (collecting) PyGC_Enable();
+    if (outcomes != NULL) {
+        PyObject *rows = table_bytes(&table);
+        if (rows != NULL) result = PyTuple_Pack(2, outcomes, rows);
+        Py_XDECREF(rows);
+    }
+done:
+    Py_XDECREF(outcomes);
+    PyMem_RawFree(table.rows);
     PyBuffer_Release(&buf);
     return result;
 }
 
 typedef struct {
     uint64_t start;
-    Py_ssize_t seq;
-    PyObject *code;
+    size_t seq;
 } Placed;
 
 static int by_start_then_seq(const void *a, const void *b) {
@@ -172,63 +171,45 @@ static int by_start_then_seq(const void *a, const void *b) {
 }
 
 PyDoc_STRVAR(code_index_doc,
-"code_index(lists) -> (starts, codes, code_end)\n\n"
-"The methods of lists of MethodCode (in file order of their class data) sorted by start, one per\n"
-"start (the last listed wins), with their starts and the largest end: DexFile._code_ranges.");
+"code_index(table) -> (sorted_table, code_end)\n\n"
+"The rows of a method table (method_table's) sorted by start, one per start (the last listed\n"
+"wins), and the largest end: DexFile._code_ranges.");
 
 static PyObject *code_index(PyObject *Py_UNUSED(self), PyObject *args) {
-    PyObject *lists;
-    if (!PyArg_ParseTuple(args, "O!", &PyList_Type, &lists)) return NULL;
-    Py_ssize_t total = 0;
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lists); i++) {
-        PyObject *list = PyList_GET_ITEM(lists, i);
-        if (!PyList_Check(list)) {
-            PyErr_SetString(PyExc_TypeError, "code_index: a list of lists");
-            return NULL;
-        }
-        total += PyList_GET_SIZE(list);
+    Py_buffer buf;
+    if (!PyArg_ParseTuple(args, "y*", &buf)) return NULL;
+    const uint64_t *rows = buf.buf;
+    size_t n = (size_t)buf.len / (3 * sizeof(uint64_t));
+    PyObject *result = NULL;
+    Placed *placed = PyMem_RawMalloc((n ? n : 1) * sizeof *placed);
+    Table out = {0};
+    if (placed == NULL) {
+        PyErr_NoMemory();
+        goto done;
     }
-    Placed *placed = PyMem_Malloc((total ? total : 1) * sizeof *placed);
-    if (placed == NULL) return PyErr_NoMemory();
-    Py_ssize_t n = 0;
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lists); i++) {
-        PyObject *list = PyList_GET_ITEM(lists, i);
-        for (Py_ssize_t k = 0; k < PyList_GET_SIZE(list) && n < total; k++) {
-            PyObject *code = PyList_GET_ITEM(list, k);
-            if (!PyTuple_Check(code) || PyTuple_GET_SIZE(code) != 3) {
-                PyMem_Free(placed);
-                PyErr_SetString(PyExc_TypeError, "code_index: MethodCode tuples");
-                return NULL;
-            }
-            placed[n].start = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(code, 1));
-            placed[n].seq = n;
-            placed[n].code = code;
-            n++;
-        }
+    int ordered = 1;
+    for (size_t i = 0; i < n; i++) {
+        placed[i].start = rows[3 * i + 1];
+        placed[i].seq = i;
+        if (i && placed[i].start <= placed[i - 1].start) ordered = 0;
     }
-    if (PyErr_Occurred()) {
-        PyMem_Free(placed);
-        return NULL;
-    }
-    qsort(placed, (size_t)n, sizeof *placed, by_start_then_seq);
-    int collecting = PyGC_Disable();
-    PyObject *starts = PyList_New(0), *codes = PyList_New(0), *result = NULL;
+    if (!ordered) qsort(placed, n, sizeof *placed, by_start_then_seq);
     uint64_t code_end = 0;
-    for (Py_ssize_t i = 0; starts && codes && i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
         if (i + 1 < n && placed[i + 1].start == placed[i].start) continue;  /* a later one at the same start wins */
-        uint64_t end = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(placed[i].code, 2));
-        if (end > code_end) code_end = end;
-        PyObject *start = PyLong_FromUnsignedLongLong(placed[i].start);
-        int failed = start == NULL || PyList_Append(starts, start) || PyList_Append(codes, placed[i].code);
-        Py_XDECREF(start);
-        if (failed || PyErr_Occurred()) goto done;
+        const uint64_t *row = rows + 3 * placed[i].seq;
+        if (row[2] > code_end) code_end = row[2];
+        if (table_push(&out, row[0], row[1], row[2])) {
+            PyErr_NoMemory();
+            goto done;
+        }
     }
-    if (starts && codes) result = Py_BuildValue("(OOK)", starts, codes, (unsigned long long)code_end);
+    PyObject *sorted_rows = table_bytes(&out);
+    if (sorted_rows != NULL) result = Py_BuildValue("(NK)", sorted_rows, (unsigned long long)code_end);
 done:
-    if (collecting) PyGC_Enable();
-    Py_XDECREF(starts);
-    Py_XDECREF(codes);
-    PyMem_Free(placed);
+    PyMem_RawFree(placed);
+    PyMem_RawFree(out.rows);
+    PyBuffer_Release(&buf);
     return result;
 }
 
@@ -275,27 +256,27 @@ static int records_push(Records *r, uint32_t offset, uint32_t index, uint8_t op)
 }
 
 PyDoc_STRVAR(ref_records_doc,
-"ref_records(data, codes, units, ref_ops, jumbo_op) -> (offsets, indices, ops) | None\n\n"
-"Every reference-carrying instruction of the methods in codes (MethodCode tuples sorted by start),\n"
+"ref_records(data, table, units, ref_ops, jumbo_op) -> (offsets, indices, ops) | None\n\n"
+"Every reference-carrying instruction of the methods of a sorted method table (code_index's),\n"
 "walked as DexFile.decode walks one method; units is the width table, ref_ops a 256-byte 0/1\n"
 "table. Returns three bytes objects (u32 offsets, u32 indices, u8 opcodes), or None when the code\n"
 "items overlap or start at odd offsets, or the file is 4 GB or more (then the caller searches in\n"
 "Python, which defines what such a layout means).");
 
 static PyObject *ref_records(PyObject *Py_UNUSED(self), PyObject *args) {
-    Py_buffer buf;
-    PyObject *codes;
+    Py_buffer buf, tbuf;
     const char *units_raw, *ref_ops_raw;
     Py_ssize_t units_len, ref_ops_len;
     int jumbo;
-    if (!PyArg_ParseTuple(args, "y*O!y#y#i", &buf, &PyList_Type, &codes, &units_raw, &units_len, &ref_ops_raw, &ref_ops_len, &jumbo))
+    if (!PyArg_ParseTuple(args, "y*y*y#y#i", &buf, &tbuf, &units_raw, &units_len, &ref_ops_raw, &ref_ops_len, &jumbo))
         return NULL;
     PyObject *result = NULL;
     Records r = {0};
     uint64_t *spans = NULL;
     const uint8_t *data = buf.buf, *units = (const uint8_t *)units_raw, *ref_ops = (const uint8_t *)ref_ops_raw;
+    const uint64_t *rows = tbuf.buf;
     uint64_t size = (uint64_t)buf.len, previous_end = 0;
-    Py_ssize_t count = PyList_GET_SIZE(codes);
+    Py_ssize_t count = tbuf.len / (Py_ssize_t)(3 * sizeof(uint64_t));
     if (units_len != 256 || ref_ops_len != 256) {
         PyErr_SetString(PyExc_ValueError, "ref_records: bad tables");
         goto done;
@@ -303,14 +284,7 @@ static PyObject *ref_records(PyObject *Py_UNUSED(self), PyObject *args) {
     spans = PyMem_RawMalloc((size_t)(count ? count : 1) * 2 * sizeof *spans);
     if (spans == NULL) goto nomem;
     for (Py_ssize_t i = 0; i < count; i++) {  /* the layout first: nothing is walked unless all of it is plain */
-        PyObject *code = PyList_GET_ITEM(codes, i);
-        if (!PyTuple_Check(code) || PyTuple_GET_SIZE(code) != 3) {
-            PyErr_SetString(PyExc_TypeError, "ref_records: MethodCode tuples");
-            goto done;
-        }
-        uint64_t start = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(code, 1));
-        uint64_t end = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(code, 2));
-        if (PyErr_Occurred()) goto done;
+        uint64_t start = rows[3 * i + 1], end = rows[3 * i + 2];
         if (size > UINT32_MAX || start & 1 || (i && start < previous_end)) {
             result = Py_NewRef(Py_None);
             goto done;
@@ -359,6 +333,7 @@ done:
     PyMem_RawFree(r.indices);
     PyMem_RawFree(r.ops);
     PyBuffer_Release(&buf);
+    PyBuffer_Release(&tbuf);
     return result;
 }
 
@@ -513,9 +488,9 @@ static PyObject *ascending(PyObject *Py_UNUSED(self), PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"ascending", ascending, METH_VARARGS, ascending_doc},
-    {"class_data", class_data, METH_VARARGS, class_data_doc},
     {"code_index", code_index, METH_VARARGS, code_index_doc},
     {"decode_strings", decode_strings, METH_VARARGS, decode_strings_doc},
+    {"method_table", method_table, METH_VARARGS, method_table_doc},
     {"ref_records", ref_records, METH_VARARGS, ref_records_doc},
     {"select", select_records, METH_VARARGS, select_doc},
     {"string_lower_bound", string_lower_bound, METH_VARARGS, string_lower_bound_doc},
@@ -530,7 +505,7 @@ static struct PyModuleDef module = {
 
 /* Raised whenever a function's arguments or results change: reader.py ignores a module built from
  * older sources (an editable install whose C file changed since it was last built). */
-#define NATIVE_VERSION 5
+#define NATIVE_VERSION 6
 
 PyMODINIT_FUNC PyInit__native(void) {
     PyObject *m = PyModule_Create(&module);

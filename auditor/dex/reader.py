@@ -20,8 +20,8 @@ import re
 import struct
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from itertools import accumulate, islice
-from typing import NamedTuple, TypeVar
+from itertools import accumulate, islice, repeat
+from typing import NamedTuple, TypeVar, overload
 
 from auditor.dex.opcodes import INSN_UNITS, payload_units
 from auditor.records import record
@@ -31,7 +31,7 @@ K = TypeVar("K")
 _native = None
 """The C forms of the two hot loops (auditor/dex/_native.c), when the install could compile them.
 They return exactly what the pure-Python forms here return; AUDITOR_PURE_PYTHON=1 turns them off."""
-NATIVE_VERSION = 5
+NATIVE_VERSION = 6
 """The version of _native.c this reader calls; a module built from other sources is not used."""
 if not os.environ.get("AUDITOR_PURE_PYTHON"):
     try:
@@ -85,6 +85,78 @@ class MethodCode(NamedTuple):
     method_idx: int
     start: int
     end: int
+
+
+class _MethodTable(Sequence[MethodCode]):
+    """Rows of a method table made by the C module (bytes of native u64 triples: method_idx, start,
+    end), read as MethodCode tuples one at a time: a large app defines a hundred thousand methods,
+    of which a scan looks at a few thousand."""
+
+    def __init__(self, rows: bytes) -> None:
+        self.rows = rows
+        self._view = memoryview(rows).cast("Q")
+
+    def __len__(self) -> int:
+        return len(self._view) // 3
+
+    @overload
+    def __getitem__(self, i: int) -> MethodCode: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[MethodCode]: ...
+
+    def __getitem__(self, i: int | slice) -> MethodCode | list[MethodCode]:
+        view = self._view
+        if isinstance(i, slice):
+            start, stop, step = i.indices(len(view) // 3)
+            if step != 1:
+                return [self[k] for k in range(start, stop, step)]
+            values = iter(view[3 * start:3 * max(start, stop)].tolist())
+            return list(map(tuple.__new__, repeat(MethodCode), zip(values, values, values, strict=True)))
+        if i < 0:
+            i += len(view) // 3
+        if not 0 <= 3 * i < len(view):
+            raise IndexError(i)
+        return tuple.__new__(MethodCode, (view[3 * i], view[3 * i + 1], view[3 * i + 2]))
+
+    def starts(self) -> Sequence[int]:
+        """The start of every row, without copying."""
+        return self._view[1::3]
+
+    def column(self, field: int, first: int, stop: int) -> list[int]:
+        """One field (0: method_idx, 1: start, 2: end) of rows first..stop-1."""
+        return self._view[3 * first + field:3 * stop:3].tolist()
+
+
+class _ClassMethods(Mapping[int, list[MethodCode]]):
+    """DexFile.class_methods over a method table: a class's list is made when it is asked for."""
+
+    def __init__(self, spans: dict[int, tuple[int, int]], table: _MethodTable) -> None:
+        self._spans = spans  # class type idx -> (first row, row count) of its class_data_item
+        self._table = table
+        self._lists: dict[tuple[int, int], list[MethodCode]] = {}
+
+    def __getitem__(self, type_idx: int) -> list[MethodCode]:
+        span = self._spans[type_idx]
+        found = self._lists.get(span)
+        if found is None:
+            first, count = span
+            found = self._lists[span] = self._table[first:first + count]
+        return found
+
+    def code_of(self, type_idx: int, method_idx: int) -> MethodCode | None:
+        """The last of the class's methods with this index, without making the class's list."""
+        first, count = self._spans.get(type_idx, (0, 0))
+        indices = self._table.column(0, first, first + count)
+        if method_idx not in indices:
+            return None
+        return self._table[first + len(indices) - 1 - indices[::-1].index(method_idx)]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._spans)
+
+    def __len__(self) -> int:
+        return len(self._spans)
 
 
 _ULEB_TOKEN = re.compile(rb"[\x80-\xff]{0,4}[\x00-\x7f]|[\x80-\xff]{5}")
@@ -168,9 +240,10 @@ class DexFile:
         self._site_patterns: dict[frozenset[int], re.Pattern[bytes]] = {}
         self.anomalies: list[str] = []
         """What the reader had to bound or skip (overlapping class data, huge interface lists)."""
-        self._code_index: tuple[list[int], list[MethodCode]] | None = None
-        self._class_methods: dict[int, list[MethodCode]] | None = None
+        self._code_index: tuple[Sequence[int], Sequence[MethodCode]] | None = None
+        self._class_methods: Mapping[int, list[MethodCode]] | None = None
         self._unique_methods: list[list[MethodCode]] = []
+        self._table = _MethodTable(b"")
         self._decoded: dict[int, list[Insn]] = {}
         self._code_end = 0
         self._records: tuple[memoryview, memoryview, bytes] | None = None
@@ -437,18 +510,24 @@ class DexFile:
             return None
         return direct_n, tokens[fields:need]
 
-    def class_methods(self) -> dict[int, list[MethodCode]]:
+    def class_methods(self) -> Mapping[int, list[MethodCode]]:
         """Defined methods with code, by the type idx of their class.
 
         Each distinct class_data_item is read once, in file order and only up to where the next
         one starts, so classes sharing one item (or items claiming billions of entries) cost no
-        more than the bytes they occupy.
+        more than the bytes they occupy. With the C module the methods are rows of a table, made
+        into MethodCode tuples only for the classes asked about.
         """
         if self._class_methods is None:
             defs = self.class_defs()
             size = len(self.data)
             offsets = sorted({off for _c, _s, off, _i in defs if off and off < size})
-            parsed = self._class_data_native(offsets) if _native is not None else self._class_data_python(offsets)
+            if _native is not None:
+                spans, self._table = self._class_data_native(offsets)
+                none = (0, 0)
+                self._class_methods = _ClassMethods({cls: spans.get(off, none) for cls, _sup, off, _ifaces in defs}, self._table)
+                return self._class_methods
+            parsed = self._class_data_python(offsets)
             empty: list[MethodCode] = []
             self._class_methods = {cls: parsed.get(off, empty) for cls, _sup, off, _ifaces in defs}
             self._unique_methods = list(parsed.values())
@@ -468,18 +547,22 @@ class DexFile:
         methods = self._methods(items, _uleb_values(tokens[0::3]), _uleb_values(tokens[2::3]))
         return {off: [m for m in methods[first:first + count] if m is not None] for off, _direct_n, first, count in items}
 
-    def _class_data_native(self, offsets: list[int]) -> dict[int, list[MethodCode]]:
-        """The same as _class_data_python, item by item in C (_native.class_data)."""
+    def _class_data_native(self, offsets: list[int]) -> tuple[dict[int, tuple[int, int]], _MethodTable]:
+        """What _class_data_python reads, item by item in C (_native.method_table): the table of every
+        item's methods, and per item offset its rows (first, count)."""
         assert _native is not None
-        parsed: dict[int, list[MethodCode]] = {}
-        for off, found in zip(offsets, _native.class_data(self.data, offsets, MethodCode), strict=False):
-            if isinstance(found, list):
-                parsed[off] = found
-            elif found == _ITEM_PAST_END:
+        outcomes, rows = _native.method_table(self.data, offsets)
+        spans: dict[int, tuple[int, int]] = {}
+        first = 0
+        for off, outcome in zip(offsets, outcomes, strict=False):
+            if outcome >= 0:
+                spans[off] = (first, outcome)
+                first += outcome
+            elif outcome == -_ITEM_PAST_END:
                 raise DexFormatError("LEB128 value runs past the end of the file")
             else:
-                self._class_data_anomaly(off, found)
-        return parsed
+                self._class_data_anomaly(off, -outcome)
+        return spans, _MethodTable(rows)
 
     def _class_data_anomaly(self, data_off: int, status: int) -> None:
         what = "claims more entries than the file holds" if status == _ITEM_CLAIMS_TOO_MUCH else "runs into the next class's"
@@ -510,13 +593,14 @@ class DexFile:
         return [tuple.__new__(MethodCode, (i, c + 16, e if (e := c + 16 + 2 * n) < size else size)) if 0 < c <= last
                 else None for i, c, n in zip(indices, code_offs, units, strict=True)]
 
-    def _code_ranges(self) -> tuple[list[int], list[MethodCode]]:
+    def _code_ranges(self) -> tuple[Sequence[int], Sequence[MethodCode]]:
         """Defined methods sorted by where their code starts (one per start, the last listed wins), and those starts."""
         if self._code_index is None:
             self.class_methods()
             if _native is not None:
-                starts, codes, self._code_end = _native.code_index(self._unique_methods)
-                self._code_index = (starts, codes)
+                rows, self._code_end = _native.code_index(self._table.rows)
+                table = _MethodTable(rows)
+                self._code_index = (table.starts(), table)
                 return self._code_index
             codes = [m for ms in self._unique_methods for m in ms]
             starts = [m.start for m in codes]
@@ -532,8 +616,8 @@ class DexFile:
         """The defined method whose instructions contain byte `offset`, if any."""
         starts, codes = self._code_ranges()
         i = bisect.bisect_right(starts, offset) - 1
-        if i >= 0 and codes[i].start <= offset < codes[i].end:
-            return codes[i]
+        if i >= 0 and (code := codes[i]).start <= offset < code.end:
+            return code
         return None
 
     def decode(self, code: MethodCode) -> list[Insn]:
@@ -615,8 +699,11 @@ class DexFile:
         if not 0 <= method_idx < self._method_ids_size:
             return None
         (class_idx,) = struct.unpack_from("<H", self.data, self._method_ids_off + 8 * method_idx)
+        methods = self.class_methods()
+        if isinstance(methods, _ClassMethods):
+            return methods.code_of(class_idx, method_idx)
         found = None
-        for code in self.class_methods().get(class_idx, ()):
+        for code in methods.get(class_idx, ()):
             if code.method_idx == method_idx:
                 found = code
         return found
@@ -662,7 +749,8 @@ class DexFile:
         if not self._records_built:
             self._records_built = True
             _starts, codes = self._code_ranges()
-            found = _native.ref_records(self.data, codes, INSN_UNITS, _REF_OP_TABLE, CONST_STRING_JUMBO) if _native else None
+            found = (_native.ref_records(self.data, codes.rows, INSN_UNITS, _REF_OP_TABLE, CONST_STRING_JUMBO)
+                     if _native is not None and isinstance(codes, _MethodTable) else None)
             if found is not None:
                 offsets, indices, ops = found
                 self._records = (memoryview(offsets).cast("I"), memoryview(indices).cast("I"), ops)
