@@ -39,7 +39,7 @@ from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
-from auditor.cachedir import CACHE_DIR_ENV, UnsafeCacheDir, default_cache_dir, package_fingerprint, private_cache_dir
+from auditor.cachedir import CACHE_DIR_ENV, UnsafeCacheDir, default_cache_dir, package_fingerprint, package_settled, private_cache_dir
 from auditor.limits import Limits
 from auditor.model import AppResult
 from auditor.records import record
@@ -201,8 +201,9 @@ class ResultCache:
         return replace(value, input=path or "")
 
     def put(self, result: AppResult, key: CacheKey) -> None:
-        """Store a result if it is deterministic (see `cacheable`); committed at once."""
-        if not cacheable(result):
+        """Store a result if it is deterministic (see `cacheable`) and the package's code settled
+        (cachedir.tree_digest); committed at once."""
+        if not cacheable(result) or not package_settled():
             return
         conn = self._connection()
         if conn is None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from auditor import __version__
 
@@ -41,17 +43,58 @@ def private_cache_dir(folder: Path | None = None) -> Path:
     return folder
 
 
+SETTLED_NS = 2 * 10**9
+"""How long ago a file must have changed for a cache keyed on its stat to be written (2 s: the
+coarsest clock of a common file system, FAT's, ticks every 2 s)."""
+
 
 @cache
+def _package_stat() -> tuple[str, bool]:
+    digest = hashlib.sha256()
+    settled = tree_digest(digest, Path(__file__).resolve().parent, (".py", ".yaml"))
+    return digest.hexdigest()[:16], settled
+
+
 def package_fingerprint() -> str:
-    """__version__ plus a digest of the package's own files (what the rule-set cache is keyed on).
+    """__version__ plus a digest of the package's own files (what the rule-set and result caches are keyed on).
 
     The version number alone is not enough: during development (editable install) the code
     changes while __version__ stays put, and a cache keyed on it would serve results of old code.
-    Hashing the package's source files costs a few ms per run.
+    The files are keyed by what stat says of them (tree_digest), not by their bytes, which every
+    run would read (4 ms of a process's start-up).
     """
-    digest = hashlib.sha256()
-    package = Path(__file__).resolve().parent
-    for path in sorted(p for p in package.rglob("*") if p.suffix in (".py", ".yaml") and "__pycache__" not in p.parts):
-        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return f"{__version__}+{digest.hexdigest()[:16]}"
+    return f"{__version__}+{_package_stat()[0]}"
+
+
+def package_settled() -> bool:
+    """Whether no file of the package changed in the last SETTLED_NS: only then may a cache keyed on
+    package_fingerprint() be written (tree_digest says why)."""
+    return _package_stat()[1]
+
+
+def tree_digest(digest: Any, root: Path, suffixes: tuple[str, ...]) -> bool:
+    """Feed `digest` the path, size, mtime and ctime of each file below `root` whose name ends in
+    `suffixes` (__pycache__ and symlinked folders not entered); True when all of them last changed
+    at least SETTLED_NS ago.
+
+    Their stat catches every edit without reading a byte: writing a file (an editor's save, git
+    checkout or pull, pip install, a patch) sets its mtime and ctime to the current time, adding,
+    removing or renaming one changes the list of paths, and a copy that puts the old mtime back
+    (cp -p, rsync, tar) still gets a new ctime, which no tool can set. What stat cannot tell apart
+    is two writes of the same size within one tick of the file system's clock (a few ms on Linux's
+    ext4, 1 or 2 s on older file systems): a cache made between them would be keyed like the second
+    one. So a cache is written only when the result is True: every later write then lands on
+    another tick and changes the key.
+    """
+    settled_before = time.time_ns() - SETTLED_NS
+    top = len(os.path.join(root, ""))
+    found = []
+    for folder, folders, names in os.walk(root):
+        folders[:] = [f for f in folders if f != "__pycache__"]
+        found += [os.path.join(folder, name) for name in names if name.endswith(suffixes)]
+    settled = True
+    for path in sorted(found):
+        info = os.stat(path)
+        digest.update(f"{path[top:]}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0".encode())
+        settled = settled and max(info.st_mtime_ns, info.st_ctime_ns) < settled_before
+    return settled

@@ -3,18 +3,23 @@ private folder, and a damaged cache file is a warning and a rebuild."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import pickle
 import stat
 import sys
+import time
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
+from auditor import cachedir
 from auditor.cache import UnsafeCacheDir, private_cache_dir
-from auditor.ruleset.ruleset import from_data, load_ruleset, load_ruleset_cached, to_data
+from auditor.cachedir import tree_digest
+from auditor.ruleset.ruleset import Rule, from_data, load_ruleset, load_ruleset_cached, to_data
 
 
 class _Planted:
@@ -88,7 +93,7 @@ def _tampered(cache_dir: Path) -> None:
     """Edit the cached copy (with its valid key) so that using it would show in the result."""
     path = _cache_file(cache_dir)
     data = json.loads(path.read_text(encoding="utf-8"))
-    data["ruleset"]["rules"][0]["points"] = 99
+    data["ruleset"]["rules"][0][[f.name for f in fields(Rule)].index("points")] = 99
     path.write_text(json.dumps(data), encoding="utf-8")
 
 
@@ -161,3 +166,52 @@ def test_damaged_text_tables_are_a_rebuild(cache_dir: Path, caplog: pytest.LogCa
     with caplog.at_level(logging.WARNING, logger="auditor"):
         assert load_ruleset_cached() == load_ruleset()
     assert "corrupt" in caplog.text
+
+
+
+def _stat_key(root: Path) -> tuple[str, bool]:
+    digest = hashlib.sha256()
+    settled = tree_digest(digest, root, (".yaml",))
+    return digest.hexdigest(), settled
+
+
+def test_stat_key_follows_every_edit(tmp_path: Path) -> None:
+    """The key is made of stat results, not bytes, yet every edit changes it: a rewrite of the same
+    size with its old mtime put back (cp -p, rsync) changes the ctime; a new, removed or renamed
+    file changes the list. Other suffixes and __pycache__ do not count."""
+    rules = tmp_path / "rules"
+    (rules / "__pycache__").mkdir(parents=True)
+    path = rules / "r.yaml"
+    path.write_text("points: 3\n")
+    keys = [_stat_key(rules)[0]]
+    (rules / "notes.txt").write_text("x")
+    (rules / "__pycache__" / "r.yaml").write_text("y")
+    assert _stat_key(rules)[0] == keys[0]
+    before = path.stat()
+    time.sleep(0.02)  # past the clock tick of the first write
+    path.write_text("points: 4\n")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    keys.append(_stat_key(rules)[0])
+    (rules / "more.yaml").write_text("")
+    keys.append(_stat_key(rules)[0])
+    path.rename(rules / "renamed.yaml")
+    keys.append(_stat_key(rules)[0])
+    assert len(set(keys)) == len(keys)
+
+
+def test_no_cache_is_written_while_a_file_is_fresh(cache_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two writes of the same size within one clock tick leave the same stat, so a rule set cached
+    between them would be served for the second: nothing is cached until every file is SETTLED_NS old."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "r.yaml").write_text("rules:\n  - id: MY-RULE\n    title: My own rule\n    channel: contacts\n    severity: low\n"
+                                 "    points: 3\n    when: {declared: contacts}\n    rationale: A rule of this team's own policy.\n"
+                                 "    sources: [internal]\n")
+    assert not _stat_key(mine)[1]
+    load_ruleset_cached((mine,))
+    assert not list(cache_dir.glob("ruleset-*.json"))
+    monkeypatch.setattr(cachedir, "SETTLED_NS", 0)
+    assert _stat_key(mine)[1]
+    load_ruleset_cached((mine,))
+    assert list(cache_dir.glob("ruleset-*.json"))

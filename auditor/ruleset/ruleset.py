@@ -14,7 +14,7 @@ import json
 import logging
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, field, fields
+from dataclasses import asdict, astuple, field, fields, replace
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from auditor.records import record
 
 log = logging.getLogger("auditor")
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 """Version of the JSON layout of a cached rule set; another version is rebuilt, never read."""
 
 BUILTIN_DIR = (Path(__file__).parent.parent / "builtin_rules").resolve()
@@ -314,17 +314,18 @@ def _entries(data: Any) -> list[dict[str, Any]]:
 
 
 def to_data(rules: RuleSet) -> dict[str, Any]:
-    """The rule set as plain JSON data (lists for tuples), the form it is cached in."""
+    """The rule set as plain JSON data, the form it is cached in: each catalog entry a row of its
+    field values in order (astuple: no key repeated 771 times, and rebuilt with one positional call)."""
     return {name: getattr(rules, name) if name in ("scoring", "digest", "headlines", "flag_channels") else _plain(getattr(rules, name))
             for name in (f.name for f in fields(RuleSet))}
 
 
 def _plain(value: Any) -> Any:
     if isinstance(value, LendingCatalog):
-        return asdict(value)
+        return {**asdict(value), "signals": [astuple(s) for s in value.signals]}
     if isinstance(value, tuple):
-        return [asdict(v) for v in value]
-    return {k: asdict(v) for k, v in value.items()}
+        return [astuple(v) for v in value]
+    return {k: astuple(v) for k, v in value.items()}
 
 
 def from_data(data: dict[str, Any]) -> RuleSet:
@@ -332,24 +333,23 @@ def from_data(data: dict[str, Any]) -> RuleSet:
     if not isinstance(data, dict):
         raise TypeError("a cached rule set is a JSON object")
     ruleset = RuleSet(
-        apis=tuple(_build(ApiEntry, e) for e in data["apis"]),
-        permissions={k: _build(PermissionEntry, e) for k, e in data["permissions"].items()},
-        sdks=tuple(_build(SdkEntry, e) for e in data["sdks"]),
-        packers=tuple(_build(PackerEntry, e) for e in data["packers"]),
-        dispatch=tuple(_build(DispatchEntry, e) for e in data["dispatch"]),
-        flows=tuple(_flow_entry(e) for e in data["flows"]),
-        channels=tuple(_build(ChannelEntry, e) for e in data["channels"]),
-        lifecycles=tuple(_build(DispatchEntry, e) for e in data["lifecycles"]),
-        rules=tuple(_build(Rule, e) for e in data["rules"]),
-        policies={k: _build(Policy, e) for k, e in data["policies"].items()},
+        apis=tuple(_row(ApiEntry, e) for e in data["apis"]),
+        permissions={k: _row(PermissionEntry, e) for k, e in data["permissions"].items()},
+        sdks=tuple(_row(SdkEntry, e) for e in data["sdks"]),
+        packers=tuple(_row(PackerEntry, e) for e in data["packers"]),
+        dispatch=tuple(_row(DispatchEntry, e) for e in data["dispatch"]),
+        flows=tuple(_flow_row(e) for e in data["flows"]),
+        channels=tuple(_row(ChannelEntry, e) for e in data["channels"]),
+        lifecycles=tuple(_row(DispatchEntry, e) for e in data["lifecycles"]),
+        rules=tuple(_row(Rule, e) for e in data["rules"]),
+        policies={k: _row(Policy, e) for k, e in data["policies"].items()},
         scoring=dict(data["scoring"]),
         digest=str(data["digest"]),
-        lending=_build(LendingCatalog, {**data["lending"],
-                                        "signals": [_build(LendingSignal, e) for e in data["lending"]["signals"]]}),
+        lending=_build(LendingCatalog, {**data["lending"], "signals": [_row(LendingSignal, e) for e in data["lending"]["signals"]]}),
         headlines=tuple(data["headlines"]),
         flag_channels=dict(data["flag_channels"]),
-        runtimes=tuple(_build(RuntimeEntry, e) for e in data["runtimes"]),
-        runtime_apis=tuple(_build(RuntimeApiEntry, e) for e in data["runtime_apis"]),
+        runtimes=tuple(_row(RuntimeEntry, e) for e in data["runtimes"]),
+        runtime_apis=tuple(_row(RuntimeApiEntry, e) for e in data["runtime_apis"]),
     )
     if not all(isinstance(r.id, str) and isinstance(r.when, dict) for r in ruleset.rules):
         raise ValueError("a cached rule is malformed")
@@ -358,7 +358,7 @@ def from_data(data: dict[str, Any]) -> RuleSet:
 
 def _build(cls: Any, entry: dict[str, Any]) -> Any:
     """A catalog dataclass from a schema-checked entry; documentary keys (note, see_also) are dropped."""
-    known, tuples = _shape(cls)
+    known, tuples, _ = _shape(cls)
     values = {k: v for k, v in entry.items() if k in known}
     for name in tuples:
         if name in values:
@@ -366,12 +366,28 @@ def _build(cls: Any, entry: dict[str, Any]) -> Any:
     return cls(**values)
 
 
+def _row(cls: Any, row: list[Any]) -> Any:
+    """A catalog dataclass from its cached row (to_data): the JSON arrays of tuple fields made tuples again."""
+    if not isinstance(row, list):
+        raise TypeError(f"a cached {cls.__name__} is a JSON array")
+    for i in _shape(cls)[2]:
+        row[i] = tuple(row[i])
+    return cls(*row)
+
+
+def _flow_row(row: list[Any]) -> FlowEntry:
+    entry: FlowEntry = _row(FlowEntry, row)
+    calls: tuple[Any, ...] = entry.calls  # rows still: FlowCalls once built
+    return replace(entry, calls=tuple(_row(FlowCall, call) for call in calls))
+
+
 @cache
-def _shape(cls: Any) -> tuple[frozenset[str], tuple[str, ...]]:
-    """A dataclass's field names, and those typed as tuples: worked out once per class, not once
-    per entry (the cached rule set builds 769 entries on every start-up)."""
+def _shape(cls: Any) -> tuple[frozenset[str], tuple[str, ...], tuple[int, ...]]:
+    """A dataclass's field names, those typed as tuples, and their positions: worked out once per
+    class, not once per entry (the cached rule set builds 771 entries on every start-up)."""
     specs = fields(cls)
-    return frozenset(f.name for f in specs), tuple(f.name for f in specs if "tuple" in str(f.type))
+    tuples = tuple(i for i, f in enumerate(specs) if "tuple" in str(f.type))
+    return frozenset(f.name for f in specs), tuple(specs[i].name for i in tuples), tuples
 
 
 def _lending(data: dict[str, Any]) -> LendingCatalog:
@@ -516,28 +532,29 @@ def validate_dir(root: Path) -> list[str]:
     return collector.errors
 
 
-def _sources_digest(roots: tuple[Path, ...], tool: str) -> str:
-    """sha256 of every rule and schema file under `roots`, and of the tool that reads them."""
+def _sources_digest(roots: tuple[Path, ...], tool: str) -> tuple[str, bool]:
+    """sha256 of every rule and schema file under `roots` as stat sees it, and of the tool that
+    reads them; and whether those files are settled (cachedir.tree_digest)."""
+    from auditor.cachedir import tree_digest
+
     digest = hashlib.sha256(tool.encode())
-    for root in roots:
-        for path in sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml", ".json")):
-            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
+    settled = [tree_digest(digest, root, (".yaml", ".yml", ".json")) for root in roots]
+    return digest.hexdigest(), all(settled)
 
 
 def load_ruleset_cached(extra_dirs: tuple[Path, ...] = (), write: bool = True) -> RuleSet:
     """load_ruleset, served from a JSON file in the user's cache folder while no rule, schema or code changed.
 
     Parsing and schema-checking every file costs about a third of a CLI run's start-up; the
-    cached copy is keyed by the bytes of every file read and by the package's source, so any edit
-    means a fresh load and check. The copy is plain data (never unpickled: a planted file must not
+    cached copy is keyed by every file read and by the package's source, as stat sees them
+    (cachedir.tree_digest), so any edit means a fresh load and check. The copy is plain data (never unpickled: a planted file must not
     run code), read only from a private cache folder (0700, this user's); a corrupt or foreign
     copy is a warning and a rebuild. `write=False` (--no-cache) only reads an existing copy: it
     creates and writes nothing in the cache folder, yet still spares the run the YAML and schemas.
     The copy also carries the i18n text tables (auditor/i18n/*.yaml, part of the key), so that
     rendering a reason needs no YAML either.
     """
-    from auditor.cachedir import UnsafeCacheDir, default_cache_dir, package_fingerprint, private_cache_dir
+    from auditor.cachedir import UnsafeCacheDir, default_cache_dir, package_fingerprint, package_settled, private_cache_dir
 
     roots = (BUILTIN_DIR, *extra_dirs)
     if not write and not default_cache_dir().is_dir():
@@ -547,13 +564,13 @@ def load_ruleset_cached(extra_dirs: tuple[Path, ...] = (), write: bool = True) -
     except (UnsafeCacheDir, OSError) as exc:
         log.warning("not using the rule-set cache: %s", exc)
         return load_ruleset(extra_dirs)
-    key = _sources_digest(roots, package_fingerprint())
+    key, settled = _sources_digest(roots, package_fingerprint())
     path = folder / f"ruleset-{key[:32]}.json"
     cached = _read_cached(path, key)
     if cached is not None:
         return cached
     rules = load_ruleset(extra_dirs)
-    if write:
+    if write and settled and package_settled():  # a file changed in the last seconds: see tree_digest
         _write_cached(path, key, rules)
     return rules
 
