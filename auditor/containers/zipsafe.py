@@ -80,12 +80,13 @@ _DESCRIPTOR_PATTERN = re.compile(b"PK\x07\x08")
 _EOCD_PATTERN = re.compile(b"PK\x05\x06")
 
 _RATIO_GRACE = 1 * MiB
+"""Output below this is never refused for its ratio: small, very repetitive files are normal."""
 _Z_MEM_ERROR = -4
 """zlib's Z_MEM_ERROR (the zlib module exports no name for it)."""
-"""Output below this is never refused for its ratio: small, very repetitive files are normal."""
 _IN_CHUNK = 256 * 1024
 _OUT_CHUNK = 1 * MiB
-"""Most output one zlib call may produce, so a bomb is caught within about one chunk."""
+"""Most output one bounded step may produce, so a bomb is caught within about one step (the one call
+that inflates an honest entry whole stops at its declared size, within the limits)."""
 
 _PREFIX_KINDS = (
     (b"dex\n", "a dex file: the Janus CVE-2017-13156 pattern"),

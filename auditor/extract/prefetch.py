@@ -34,8 +34,8 @@ memory while starting, so a worker near its --max-memory cap does the work in it
 
 SWITCH_INTERVAL = 0.0005
 """Seconds the interpreter lets one thread run before another may take the lock (default 0.005):
-the reading thread needs the lock for a moment between two 1 MB inflate steps, and should not
-wait 5 ms for it each time."""
+the reading thread needs the lock for a moment between two inflate calls (two entries, or two bounded
+steps of one), and should not wait 5 ms for it each time."""
 
 
 class Checked:
