@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from auditor.dex import reader
-from auditor.dex.reader import DexFile, DexFormatError
+from auditor.dex.reader import DexFile, DexFormatError, _MethodTable
 from tests.fuzz.mutators import _dex_header, _dex_strings, _dex_table_entry
 
 FIXTURES = Path(__file__).parent / "fixtures" / "apk"
@@ -103,3 +103,17 @@ def test_lookups_match_the_walk_on_hostile_tables(mutate) -> None:
         _check(dex)
         checked += 1
     assert checked >= 10
+
+
+def test_method_table_rows_found_by_index_only() -> None:
+    """last_row_of finds a method index in the index field of a row, never in a start or end field,
+    nor across two fields; the last listed wins, within the rows asked about."""
+    rows = [(5, 7, 9), (7, 5, 5), (5, 1, 2), (1 << 40, 3, 1 << 8)]
+    table = _MethodTable(struct.pack(f"={3 * len(rows)}Q", *(v for row in rows for v in row)))
+    assert table.last_row_of(5, 0, 4) == 2
+    assert table.last_row_of(5, 0, 2) == 0
+    assert table.last_row_of(7, 0, 4) == 1
+    assert table.last_row_of(9, 0, 4) == -1 and table.last_row_of(3, 0, 4) == -1
+    assert table.last_row_of(1 << 40, 0, 4) == 3 and table.last_row_of(1 << 40, 0, 3) == -1
+    assert table.last_row_of(1 << 32, 0, 4) == -1 and table.last_row_of(-1, 0, 4) == -1
+    assert table[2] == (5, 1, 2) and table[1:3] == [(7, 5, 5), (5, 1, 2)]

@@ -38,7 +38,7 @@ DEXES = list(_fixture_dexes())
 
 
 def _outcome(data: bytes, use_native: bool, monkeypatch: pytest.MonkeyPatch) -> object:
-    """Everything the two forms compute, for one dex: methods, anomalies, sites of four kinds."""
+    """Everything the two forms compute, for one dex: methods, anomalies, sites of four kinds, opcodes."""
     monkeypatch.setattr(reader, "_native", _NATIVE if use_native else None)
     try:
         dex = DexFile(data)
@@ -47,7 +47,9 @@ def _outcome(data: bytes, use_native: bool, monkeypatch: pytest.MonkeyPatch) -> 
         sites = dex.find_sites_many([(INVOKE_OPS, everything), (FIELD_OPS, set(range(0, 1 << 16, 3))),
                                      (bytes([CONST_STRING, CONST_STRING_JUMBO]), everything),
                                      (bytes([NEW_INSTANCE]), {1, 2, 3, 5, 8, 13}), (INVOKE_OPS, set())])
-        return dict(methods), list(dex.anomalies), sites, tuple(map(list, dex._code_ranges())), dex._code_end, dex.type_names()
+        opcodes = {code.start: dex.opcodes(code) for codes in methods.values() for code in codes}
+        return (dict(methods), list(dex.anomalies), sites, tuple(map(list, dex._code_ranges())), dex._code_end, dex.type_names(),
+                opcodes)
     except DexFormatError as error:
         return ("DexFormatError", str(error))
 
@@ -61,8 +63,9 @@ def test_fixture_dex_same_in_c_and_python(name: str, data: bytes, monkeypatch: p
     in_c = _outcome(data, True, monkeypatch)
     in_python = _outcome(data, False, monkeypatch)
     assert in_c == in_python
-    assert isinstance(in_c, tuple) and len(in_c) == 6
-    methods, _anomalies, sites, _ranges, _end, _types = in_c
+    assert isinstance(in_c, tuple) and len(in_c) == 7
+    methods, _anomalies, sites, _ranges, _end, _types, opcodes = in_c
+    assert any(opcodes.values())
     assert any(methods.values()), f"{name}: no method with code found"
     assert sites[0], f"{name}: no invoke found"
 

@@ -255,6 +255,45 @@ static int records_push(Records *r, uint32_t offset, uint32_t index, uint8_t op)
     return 0;
 }
 
+PyDoc_STRVAR(opcode_set_doc,
+"opcode_set(data, start, end, units) -> bytes\n\n"
+"The distinct opcodes of the real instructions in data[start:end] (a method's code), ascending,\n"
+"walked as DexFile._walk walks it (switch and array payloads stepped over); units is the width\n"
+"table: DexFile.opcodes.");
+
+static PyObject *opcode_set(PyObject *Py_UNUSED(self), PyObject *args) {
+    Py_buffer buf;
+    unsigned long long start, stop;
+    const char *units_raw;
+    Py_ssize_t units_len;
+    if (!PyArg_ParseTuple(args, "y*KKy#", &buf, &start, &stop, &units_raw, &units_len)) return NULL;
+    if (units_len != 256) {
+        PyBuffer_Release(&buf);
+        PyErr_SetString(PyExc_ValueError, "opcode_set: bad width table");
+        return NULL;
+    }
+    const uint8_t *data = buf.buf, *units = (const uint8_t *)units_raw;
+    uint64_t size = (uint64_t)buf.len, pos = start, end = stop < size ? stop : size;
+    uint8_t seen[256] = {0};
+    while (pos + 2 <= end) {
+        uint8_t op = data[pos];
+        uint64_t width;
+        if (op == 0 && data[pos + 1]) {
+            width = payload_units(data, size, pos);
+        } else {
+            width = units[op];
+            seen[op] = 1;
+        }
+        pos += 2 * (width ? width : 1);
+    }
+    char found[256];
+    Py_ssize_t n = 0;
+    for (int op = 0; op < 256; op++)
+        if (seen[op]) found[n++] = (char)op;
+    PyBuffer_Release(&buf);
+    return PyBytes_FromStringAndSize(found, n);
+}
+
 PyDoc_STRVAR(ref_records_doc,
 "ref_records(data, table, units, ref_ops, jumbo_op) -> (offsets, indices, ops) | None\n\n"
 "Every reference-carrying instruction of the methods of a sorted method table (code_index's),\n"
@@ -491,6 +530,7 @@ static PyMethodDef methods[] = {
     {"code_index", code_index, METH_VARARGS, code_index_doc},
     {"decode_strings", decode_strings, METH_VARARGS, decode_strings_doc},
     {"method_table", method_table, METH_VARARGS, method_table_doc},
+    {"opcode_set", opcode_set, METH_VARARGS, opcode_set_doc},
     {"ref_records", ref_records, METH_VARARGS, ref_records_doc},
     {"select", select_records, METH_VARARGS, select_doc},
     {"string_lower_bound", string_lower_bound, METH_VARARGS, string_lower_bound_doc},
@@ -505,7 +545,7 @@ static struct PyModuleDef module = {
 
 /* Raised whenever a function's arguments or results change: reader.py ignores a module built from
  * older sources (an editable install whose C file changed since it was last built). */
-#define NATIVE_VERSION 6
+#define NATIVE_VERSION 7
 
 PyMODINIT_FUNC PyInit__native(void) {
     PyObject *m = PyModule_Create(&module);

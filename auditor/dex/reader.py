@@ -18,6 +18,7 @@ import operator
 import os
 import re
 import struct
+import sys
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import accumulate, islice, repeat
@@ -31,7 +32,7 @@ K = TypeVar("K")
 _native = None
 """The C forms of the two hot loops (auditor/dex/_native.c), when the install could compile them.
 They return exactly what the pure-Python forms here return; AUDITOR_PURE_PYTHON=1 turns them off."""
-NATIVE_VERSION = 6
+NATIVE_VERSION = 7
 """The version of _native.c this reader calls; a module built from other sources is not used."""
 if not os.environ.get("AUDITOR_PURE_PYTHON"):
     try:
@@ -123,9 +124,17 @@ class _MethodTable(Sequence[MethodCode]):
         """The start of every row, without copying."""
         return self._view[1::3]
 
-    def column(self, field: int, first: int, stop: int) -> list[int]:
-        """One field (0: method_idx, 1: start, 2: end) of rows first..stop-1."""
-        return self._view[3 * first + field:3 * stop:3].tolist()
+    def last_row_of(self, method_idx: int, first: int, stop: int) -> int:
+        """The last of rows first..stop-1 whose method_idx is this, or -1 (a search of the bytes,
+        skipping a match of the value in a start or end field)."""
+        if not 0 <= method_idx < 1 << 64:
+            return -1
+        needle, width = method_idx.to_bytes(8, sys.byteorder), 8 * 3
+        lo, hi = width * first, width * stop
+        pos = self.rows.rfind(needle, lo, hi)
+        while pos >= 0 and pos % width:
+            pos = self.rows.rfind(needle, lo, pos + len(needle) - 1)
+        return pos // width if pos >= 0 else -1
 
 
 class _ClassMethods(Mapping[int, list[MethodCode]]):
@@ -145,12 +154,10 @@ class _ClassMethods(Mapping[int, list[MethodCode]]):
         return found
 
     def code_of(self, type_idx: int, method_idx: int) -> MethodCode | None:
-        """The last of the class's methods with this index, without making the class's list."""
+        """The last of the class's methods with this index, found by a byte search of its rows."""
         first, count = self._spans.get(type_idx, (0, 0))
-        indices = self._table.column(0, first, first + count)
-        if method_idx not in indices:
-            return None
-        return self._table[first + len(indices) - 1 - indices[::-1].index(method_idx)]
+        row = self._table.last_row_of(method_idx, first, first + count)
+        return None if row < 0 else self._table[row]
 
     def __iter__(self) -> Iterator[int]:
         return iter(self._spans)
@@ -647,7 +654,9 @@ class DexFile:
         return out
 
     def opcodes(self, code: MethodCode) -> set[int]:
-        """Every opcode one method uses (payload pseudo-instructions excluded)."""
+        """Every opcode one method uses (payload pseudo-instructions excluded); walked in C when built."""
+        if _native is not None:
+            return set(_native.opcode_set(self.data, code.start, code.end, INSN_UNITS))
         return {op for _pos, op in self._walk(code)}
 
     def _walk(self, code: MethodCode) -> Iterator[tuple[int, int]]:
