@@ -49,6 +49,8 @@ def record(cls: type[_T] | None = None, /, *, frozen: bool = True, slots: bool =
     def make(cls: type[_T]) -> type[_T]:
         if "__post_init__" in vars(cls):
             raise TypeError(f"record {cls.__qualname__}: __post_init__ is not supported")
+        if not cls.__doc__:  # dataclasses would write one with inspect.signature: 0.1 ms a class
+            cls.__doc__ = f"{cls.__name__}({', '.join(vars(cls).get('__annotations__', ()))})"
         cls = dataclasses.dataclass(cls, init=False, repr=False, eq=False, slots=slots)
         fields = dataclasses.fields(cls)  # type: ignore[arg-type]
         if any(not f.init or f.kw_only for f in fields):
