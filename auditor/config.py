@@ -9,6 +9,7 @@ spelt as the long options are (`fail-on`, `max-memory`); `rules` folders are rel
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,12 @@ COMMANDS: dict[str, tuple[str, ...]] = {
 }
 """Which keys apply to which command (diff has its own formats, so `format` is not one of them)."""
 
+MAY_NAME_TABLE = r"""tool["']?\s*\.\s*["']?auditor|\[\s*["']?tool["']?\s*\]|tool["']?\s*=\s*\{|\\[uU]"""
+"""Every way TOML can spell a [tool.auditor] table: tool.auditor as a header or dotted key (quoted
+or spaced), a [tool] table or an inline `tool = {...}` that may hold an auditor key, or an escape
+that may spell either ("\\u0074ool"). A pyproject.toml in which none occurs is not parsed: most do
+not configure the auditor, and the TOML parser would cost 2-3 ms of every run in their folder."""
+
 LISTINGS = ("rules", "policies")
 """Groups whose list/show sub-commands take --rules, and so the configured rule folders."""
 
@@ -56,18 +63,27 @@ def find_config(start: Path) -> Path | None:
 def _has_auditor_table(project: Path) -> bool:
     """Whether a pyproject.toml has [tool.auditor]; one that cannot be read is some other project's concern."""
     try:
-        tool = _read(project).get("tool", {})
-    except ConfigError:
+        text = project.read_text(encoding="utf-8")
+        tool = _parse(text, project).get("tool", {}) if re.search(MAY_NAME_TABLE, text) else {}
+    except (OSError, UnicodeDecodeError, ConfigError):
         return False
     return isinstance(tool, dict) and "auditor" in tool
 
 
 def _read(path: Path) -> dict[str, Any]:
-    import tomllib  # only where a config file or pyproject.toml exists (an Android project has neither)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    return _parse(text, path)
+
+
+def _parse(text: str, path: Path) -> dict[str, Any]:
+    import tomllib  # only where a config file or a pyproject.toml that may hold one exists
 
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from exc
 
 

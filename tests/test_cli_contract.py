@@ -455,3 +455,24 @@ def test_config_file_sets_defaults_and_the_command_line_wins(tmp_path: Path, mon
     (project / ".auditor.toml").write_text('fail_on = "high"\n')
     wrong = run("scan", "--jobs", "1", UPLOAD)
     assert wrong.exit_code == 2 and ".auditor.toml: unknown key fail_on" in wrong.stderr
+
+
+def test_config_in_pyproject_is_found_however_toml_spells_it(tmp_path: Path, monkeypatch) -> None:
+    """[tool.auditor] is found in every TOML spelling, and a pyproject.toml that cannot hold it (this
+    repository's own: an `auditor` script, [tool.*] tables of other tools) is not even parsed."""
+    import sys
+
+    from auditor.config import find_config
+
+    spellings = ['[tool.auditor]\nformat = "json"\n', '[ tool . "auditor" ]\nformat = "json"\n', '[tool]\nauditor = {format = "json"}\n',
+                 'tool.auditor.format = "json"\n', 'tool = {auditor = {format = "json"}}\n', '["\\u0074ool".auditor]\nformat = "json"\n']
+    for i, text in enumerate(spellings):
+        folder = tmp_path / str(i)
+        folder.mkdir()
+        (folder / "pyproject.toml").write_text(text)
+        assert find_config(folder) == folder / "pyproject.toml", text
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "pyproject.toml").write_text('[project.scripts]\nauditor = "auditor.cli.main:run"\n\n[tool.ruff]\nline-length = 150\n')
+    monkeypatch.setitem(sys.modules, "tomllib", None)  # parsing it would now fail
+    assert find_config(other) is None
