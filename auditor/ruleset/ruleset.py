@@ -577,7 +577,7 @@ def load_ruleset_cached(extra_dirs: tuple[Path, ...] = (), write: bool = True) -
 
 def _read_cached(path: Path, key: str) -> RuleSet | None:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8")  # read_text's newline translation took 1 ms of the 270 KB
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as exc:
