@@ -8,7 +8,6 @@ class files in classes.jar, which this dex analyser does not read (the report sa
 from __future__ import annotations
 
 import io
-import zipfile
 
 DEX_MAGIC = b"dex\n"
 AAR_MARKERS = ("classes.jar", "R.txt")
@@ -17,6 +16,8 @@ AAR_MARKERS = ("classes.jar", "R.txt")
 def dex_as_zip(data: bytes) -> bytes:
     """A bare dex file wrapped in a zip as classes.dex (stored, not compressed), so that it is
     read like the code of an APK."""
+    import zipfile  # only for a bare dex: a scan of an APK reads zips with containers/zipsafe.py
+
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
         info = zipfile.ZipInfo("classes.dex", date_time=(1980, 1, 1, 0, 0, 0))
