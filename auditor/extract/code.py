@@ -36,7 +36,7 @@ from auditor.ruleset.ruleset import ApiEntry, RuleSet, glob_matches
 STRING_OPS = bytes([CONST_STRING, CONST_STRING_JUMBO])
 OBFUSCATED_NAME_SHARE = 0.5
 """Share of an app's own classes with obfuscated-looking names above which the code counts as obfuscated."""
-CONFUSABLE_LETTERS = frozenset("IlO0oCc1")
+CONFUSABLE = "IlO0oCc1"
 """Obfuscators such as the one in Obad build names from letters that look alike (oCIlCll)."""
 
 
@@ -90,8 +90,10 @@ def entropy(sample: bytes) -> float:
 
 def looks_obfuscated(descriptor: str) -> bool:
     """A class whose simple name has one or two letters, or only confusable letters."""
-    simple = descriptor.rstrip(";").rsplit("/", 1)[-1].split("$")[0]
-    return len(simple) <= 2 or set(simple) <= CONFUSABLE_LETTERS
+    name = descriptor.rstrip(";")
+    name = name[name.rfind("/") + 1:]
+    simple = name[:name.find("$")] if "$" in name else name
+    return len(simple) <= 2 or not simple.strip(CONFUSABLE)
 
 
 @record

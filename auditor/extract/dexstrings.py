@@ -16,6 +16,7 @@ run, made once.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from functools import cache
 
 from auditor.extract.occurrences import Occurrences, case_key
 from auditor.extract.program import DexUnit
@@ -39,7 +40,9 @@ class DexStrings:
         self._found: dict[bool, Occurrences[bytes]] = {}
 
     @staticmethod
+    @cache
     def _key(needle: str, exact: bool) -> tuple[bool, bytes]:
+        """Which copy a needle is searched in, and spelt how there (the same in every dex of an app)."""
         lowered, key = case_key(needle, exact)
         return lowered, key.encode("utf-8")
 

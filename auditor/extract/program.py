@@ -12,6 +12,7 @@ Callers are found the same way in reverse, with one byte search per dex file.
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import NamedTuple
 
 from auditor.dex.integrity import Hashes
 from auditor.dex.reader import INVOKE_OPS, NEW_INSTANCE, NO_INDEX, DexFile, MethodCode
@@ -38,8 +39,10 @@ Node = tuple[int, int]
 """A defined method: (unit index, byte offset where its instructions start)."""
 
 
-@record(frozen=False)
-class ClassInfo:
+class ClassInfo(NamedTuple):
+    """Where a class is defined and what it extends. A named tuple, made without a Python call
+    (tuple.__new__): a large app defines tens of thousands of classes, every one indexed."""
+
     unit: int
     type_idx: int
     superclass: str | None
@@ -68,7 +71,7 @@ class Program:
         names = dex.type_names()
         known = len(names)
         named: dict[int, tuple[str, ...]] = {}
-        classes, subclasses = self.classes, self.subclasses
+        classes, subclasses, new_tuple = self.classes, self.subclasses, tuple.__new__
         for type_idx, super_idx, _data_off, ifaces in dex.class_defs():
             name = names[type_idx] if type_idx < known else "?"
             if name in classes:
@@ -77,7 +80,7 @@ class Program:
             interfaces = named.get(id(ifaces))
             if interfaces is None:
                 interfaces = named[id(ifaces)] = tuple(map(type_name, ifaces))
-            classes[name] = ClassInfo(index, type_idx, sup, interfaces)
+            classes[name] = new_tuple(ClassInfo, (index, type_idx, sup, interfaces))
             if sup:
                 subclasses[sup].append(name)
             for parent in interfaces:
