@@ -43,9 +43,12 @@ def private_cache_dir(folder: Path | None = None) -> Path:
     return folder
 
 
-SETTLED_NS = 2 * 10**9
-"""How long ago a file must have changed for a cache keyed on its stat to be written (2 s: the
-coarsest clock of a common file system, FAT's, ticks every 2 s)."""
+SETTLED_NS = 10**8
+"""How long ago a file must have changed for a cache keyed on its stat to be written: 0.1 s, many
+ticks of the clock Linux stamps files with (1 to 10 ms)."""
+
+SETTLED_COARSE_NS = 2 * 10**9
+"""The same where the file system keeps whole seconds (FAT's clock ticks every 2 s)."""
 
 
 @cache
@@ -67,15 +70,15 @@ def package_fingerprint() -> str:
 
 
 def package_settled() -> bool:
-    """Whether no file of the package changed in the last SETTLED_NS: only then may a cache keyed on
+    """Whether every file of the package is settled (tree_digest): only then may a cache keyed on
     package_fingerprint() be written (tree_digest says why)."""
     return _package_stat()[1]
 
 
 def tree_digest(digest: Any, root: Path, suffixes: tuple[str, ...]) -> bool:
     """Feed `digest` the path, size, mtime and ctime of each file below `root` whose name ends in
-    `suffixes` (__pycache__ and symlinked folders not entered); True when all of them last changed
-    at least SETTLED_NS ago.
+    `suffixes` (__pycache__ and symlinked folders not entered); True when all of them are settled,
+    last changed SETTLED_NS ago or more (SETTLED_COARSE_NS on a file system that keeps whole seconds).
 
     Their stat catches every edit without reading a byte: writing a file (an editor's save, git
     checkout or pull, pip install, a patch) sets its mtime and ctime to the current time, adding,
@@ -84,9 +87,10 @@ def tree_digest(digest: Any, root: Path, suffixes: tuple[str, ...]) -> bool:
     is two writes of the same size within one tick of the file system's clock (a few ms on Linux's
     ext4, 1 or 2 s on older file systems): a cache made between them would be keyed like the second
     one. So a cache is written only when the result is True: every later write then lands on
-    another tick and changes the key.
+    another tick and changes the key. (A warm-up run right after a checkout still caches: unpacking
+    and compiling take longer than 0.1 s.)
     """
-    settled_before = time.time_ns() - SETTLED_NS
+    now = time.time_ns()
     top = len(os.path.join(root, ""))
     found = []
     for folder, folders, names in os.walk(root):
@@ -96,5 +100,6 @@ def tree_digest(digest: Any, root: Path, suffixes: tuple[str, ...]) -> bool:
     for path in sorted(found):
         info = os.stat(path)
         digest.update(f"{path[top:]}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0".encode())
-        settled = settled and max(info.st_mtime_ns, info.st_ctime_ns) < settled_before
+        settles = SETTLED_COARSE_NS if info.st_ctime_ns % 10**9 == 0 else SETTLED_NS
+        settled = settled and now - max(info.st_mtime_ns, info.st_ctime_ns) >= settles
     return settled

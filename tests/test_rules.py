@@ -75,6 +75,7 @@ def test_cached_rule_set_follows_every_edit(tmp_path: Path, monkeypatch) -> None
 
     monkeypatch.setenv("AUDITOR_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr("auditor.cachedir.SETTLED_NS", 0)  # the rule file below is written just before it is cached
+    monkeypatch.setattr("auditor.cachedir.SETTLED_COARSE_NS", 0)
     mine = tmp_path / "mine"
     mine.mkdir()
     rule = ("rules:\n  - id: MY-RULE\n    title: My own rule\n    channel: contacts\n    severity: low\n"

@@ -202,16 +202,19 @@ def test_stat_key_follows_every_edit(tmp_path: Path) -> None:
 
 def test_no_cache_is_written_while_a_file_is_fresh(cache_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Two writes of the same size within one clock tick leave the same stat, so a rule set cached
-    between them would be served for the second: nothing is cached until every file is SETTLED_NS old."""
+    between them would be served for the second: nothing is cached until every file is settled."""
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "r.yaml").write_text("rules:\n  - id: MY-RULE\n    title: My own rule\n    channel: contacts\n    severity: low\n"
                                  "    points: 3\n    when: {declared: contacts}\n    rationale: A rule of this team's own policy.\n"
                                  "    sources: [internal]\n")
+    monkeypatch.setattr(cachedir, "SETTLED_NS", 3600 * 10**9)  # written just now, however slow this machine
+    monkeypatch.setattr(cachedir, "SETTLED_COARSE_NS", 3600 * 10**9)
     assert not _stat_key(mine)[1]
     load_ruleset_cached((mine,))
     assert not list(cache_dir.glob("ruleset-*.json"))
     monkeypatch.setattr(cachedir, "SETTLED_NS", 0)
+    monkeypatch.setattr(cachedir, "SETTLED_COARSE_NS", 0)
     assert _stat_key(mine)[1]
     load_ruleset_cached((mine,))
     assert list(cache_dir.glob("ruleset-*.json"))
