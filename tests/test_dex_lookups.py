@@ -117,3 +117,34 @@ def test_method_table_rows_found_by_index_only() -> None:
     assert table.last_row_of(1 << 40, 0, 4) == 3 and table.last_row_of(1 << 40, 0, 3) == -1
     assert table.last_row_of(1 << 32, 0, 4) == -1 and table.last_row_of(-1, 0, 4) == -1
     assert table[2] == (5, 1, 2) and table[1:3] == [(7, 5, 5), (5, 1, 2)]
+
+
+@pytest.mark.parametrize("mutate", [None, _dex_table_entry])
+def test_annotations_offset_is_the_first_definitions(mutate) -> None:
+    """annotations_offset reads two columns of the class table in C: what a walk keeping each type's
+    first definition gives, also where hostile entries define a type twice or name odd types."""
+    rng = random.Random("annotations")
+    sources = [data for data in DEXES if len(data) < 200_000]
+    for data in sources if mutate is None else (rng.choice(sources) for _ in range(60)):
+        for _step in range(0 if mutate is None else rng.randint(1, 3)):
+            data, _what = mutate(rng, data)
+        try:
+            dex = DexFile(data)
+        except DexFormatError:
+            continue
+        raw = data[dex._class_defs_off:dex._class_defs_off + 32 * dex._class_defs_size]
+        first: dict[int, int] = {}
+        for row in struct.iter_unpack("<8I", raw):
+            first.setdefault(row[0], row[5])
+        for type_idx in {*first, 0, 1, 1 << 20}:
+            assert dex.annotations_offset(type_idx) == first.get(type_idx, 0)
+
+
+def test_annotations_offset_of_a_type_defined_twice_is_the_first() -> None:
+    data = bytearray(next(d for d in DEXES if DexFile(d).class_count >= 2))
+    base = struct.unpack_from("<I", data, 0x64)[0]
+    cls = struct.unpack_from("<I", data, base)[0]
+    struct.pack_into("<I", data, base + 32, cls)  # the second class_def defines the first one's type again
+    struct.pack_into("<I", data, base + 20, 0x1234)
+    struct.pack_into("<I", data, base + 32 + 20, 0x5678)
+    assert DexFile(bytes(data)).annotations_offset(cls) == 0x1234

@@ -471,10 +471,14 @@ class DexFile:
         if self._annotations_by_type is None:
             base = self._class_defs_off
             raw = self.data[base:base + 32 * self._class_defs_size]
-            table: dict[int, int] = {}
-            for cls, _f, _s, _i, _src, annotations_off, _d, _v in struct.iter_unpack("<8I", raw):
-                table.setdefault(cls, annotations_off)
-            self._annotations_by_type = table
+            if _LITTLE_ENDIAN:  # two columns as lists, in C
+                columns = memoryview(raw).cast("I")
+                classes, offsets = columns[0::8].tolist(), columns[5::8].tolist()
+            else:  # pragma: no cover - big-endian hosts
+                rows = list(struct.iter_unpack("<8I", raw))
+                classes, offsets = [row[0] for row in rows], [row[5] for row in rows]
+            # built from the last definition back, so the first one is the value that stays
+            self._annotations_by_type = dict(zip(reversed(classes), reversed(offsets), strict=True))
         return self._annotations_by_type.get(type_idx, 0)
 
     # -- code ---------------------------------------------------------------------------------
