@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 
+from auditor.cli.failure import Failure
 from auditor.errors import RuleError
-from auditor.gate import EXIT_ERROR
 from auditor.i18n import LANGUAGES
 from auditor.limits import Limits, MiB
 from auditor.model import BANDS
@@ -111,8 +111,6 @@ def no_input_found() -> str:
     return f"no input found (folders are searched for {' '.join(EXTENSIONS)})"
 
 
-def fail(message: str, code: int = EXIT_ERROR) -> click.ClickException:
-    """A one-line error that ends the command with `code`."""
-    error = click.ClickException(message)
-    error.exit_code = code
-    return error
+def fail(message: str) -> click.ClickException:
+    """A one-line error that ends the command with EXIT_ERROR (2)."""
+    return Failure(message)

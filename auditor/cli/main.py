@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 import click
 
 from auditor import __version__
+from auditor.cli.failure import Failure
 from auditor.cli.logs import set_verbosity
 from auditor.gate import EXIT_BROKEN_PIPE, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK
 
@@ -77,9 +78,7 @@ def _apply_config(ctx: click.Context, config_file: Path | None) -> None:
     except FileNotFoundError:
         return  # the current folder was deleted: no config to find
     except ConfigError as exc:
-        error = click.ClickException(exc.message)
-        error.exit_code = EXIT_ERROR
-        raise error from None
+        raise Failure(exc.message) from None
 
 
 def _silence_stdout() -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import logging
+import sys
 import tempfile
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 import click
 
@@ -89,7 +91,7 @@ def scan(ctx: click.Context, paths: tuple[Path, ...], from_list: TextIO | None, 
         raise click.UsageError("give at least one PATH, or --from-list FILE")
     spool = ctx.with_resource(tempfile.TemporaryDirectory(prefix="auditor-streams-")) if any(map(is_stream, paths)) else ""
     try:
-        paths, names = spool_streams(paths, Path(spool), limits.max_unpacked_bytes, click.get_binary_stream("stdin"))
+        paths, names = spool_streams(paths, Path(spool), limits.max_unpacked_bytes, _stdin_bytes())
     except LimitExceeded as exc:
         raise fail(exc.message) from None
     try:
@@ -151,3 +153,9 @@ def _executor(kind: str, jobs: int | None, scheduler: str | None, read_bytes: bo
         return make_executor(kind, jobs, scheduler, read_bytes)
     except DaskExecutorError as exc:
         raise fail(str(exc)) from None
+
+
+def _stdin_bytes() -> BinaryIO:
+    """Standard input as bytes, for `-` among the paths (click.get_binary_stream is deprecated and
+    goes in Click 9); an empty stream where the process has no standard input at all."""
+    return getattr(sys.stdin, "buffer", None) or io.BytesIO()
