@@ -218,3 +218,26 @@ def test_no_cache_is_written_while_a_file_is_fresh(cache_dir: Path, tmp_path: Pa
     assert _stat_key(mine)[1]
     load_ruleset_cached((mine,))
     assert list(cache_dir.glob("ruleset-*.json"))
+
+
+def test_only_the_newest_cached_rule_sets_are_kept(cache_dir: Path) -> None:
+    """Each change of the rules or of the tool writes another cached copy: the folder keeps the
+    newest KEPT_CACHED_RULE_SETS (the one just written among them) and nothing else is touched."""
+    from auditor.ruleset.ruleset import KEPT_CACHED_RULE_SETS
+
+    cache_dir.mkdir(mode=0o700)
+    older = []
+    for age in range(KEPT_CACHED_RULE_SETS + 3):
+        copy = cache_dir / f"ruleset-{age:032x}.json"
+        copy.write_text("{}")
+        stamp = time.time() - 1000 - age
+        os.utime(copy, (stamp, stamp))
+        older.append(copy.name)
+    unrelated = cache_dir / "results.sqlite"
+    unrelated.write_bytes(b"results")
+    load_ruleset_cached()
+    left = {p.name for p in cache_dir.glob("ruleset-*.json")}
+    assert len(left) == KEPT_CACHED_RULE_SETS
+    assert left - set(older) and left & set(older) == set(older[:KEPT_CACHED_RULE_SETS - 1])
+    assert unrelated.read_bytes() == b"results"
+    assert load_ruleset_cached(write=False) == load_ruleset()  # the copy just written is served

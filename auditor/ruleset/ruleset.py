@@ -8,6 +8,7 @@ id replaces the built-in one.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import hashlib
 import json
@@ -572,7 +573,27 @@ def load_ruleset_cached(extra_dirs: tuple[Path, ...] = (), write: bool = True) -
     rules = load_ruleset(extra_dirs)
     if write and settled and package_settled():  # a file changed in the last seconds: see tree_digest
         _write_cached(path, key, rules)
+        _prune_cached(folder)
     return rules
+
+
+KEPT_CACHED_RULE_SETS = 8
+"""Cached rule sets kept in the cache folder, newest first. Every change of the rules, of a --rules
+folder or of the tool writes another (about 270 KB); without a bound they pile up for good. Several
+are kept, not one, so that two installed versions, or runs with and without --rules, sharing the
+folder do not rebuild each other's copy on every run."""
+
+
+def _prune_cached(folder: Path) -> None:
+    """Delete the cached rule sets beyond the KEPT_CACHED_RULE_SETS most recently written. A copy
+    another process is reading as it goes is only a cache miss there, never an error."""
+    written: list[tuple[int, Path]] = []
+    for copy in folder.glob("ruleset-*.json"):
+        with contextlib.suppress(OSError):
+            written.append((copy.stat().st_mtime_ns, copy))
+    for _, copy in sorted(written, reverse=True)[KEPT_CACHED_RULE_SETS:]:
+        with contextlib.suppress(OSError):
+            copy.unlink()
 
 
 def _read_cached(path: Path, key: str) -> RuleSet | None:
