@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from auditor.cli.common import fail
+from auditor.cli.failure import Failure
 
 
 @click.group("cache")
@@ -23,7 +23,7 @@ def cache_clear() -> None:
     try:
         count = clear_all(store)
     except sqlite3.OperationalError as exc:
-        raise fail(f"cache {store.path} is busy ({exc}); retry when no scan is running") from exc
+        raise Failure(f"cache {store.path} is busy ({exc}); retry when no scan is running") from exc
     click.echo(f"removed {count} cached result(s) from {store.path}")
 
 

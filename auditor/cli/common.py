@@ -70,7 +70,7 @@ def load_rules(rule_dirs: tuple[Path, ...], use_cache: bool = True) -> RuleSet:
     try:
         return load_ruleset_cached(rule_dirs, write=use_cache)
     except RuleError as exc:
-        raise fail(f"invalid rules:\n{exc.message}") from exc
+        raise Failure(f"invalid rules:\n{exc.message}") from exc
 
 
 def select_policies(rules: RuleSet, spec: str) -> tuple[str, ...]:
@@ -101,7 +101,7 @@ def check_output(output: Path | None, inputs: Iterable[str]) -> None:
     try:
         check(output, inputs)
     except OutputError as exc:
-        raise fail(exc.message) from None
+        raise Failure(exc.message) from None
 
 
 def no_input_found() -> str:
@@ -109,8 +109,3 @@ def no_input_found() -> str:
     from auditor.inputs import EXTENSIONS
 
     return f"no input found (folders are searched for {' '.join(EXTENSIONS)})"
-
-
-def fail(message: str) -> click.ClickException:
-    """A one-line error that ends the command with EXIT_ERROR (2)."""
-    return Failure(message)

@@ -16,13 +16,13 @@ from auditor.cli.common import (
     POLICY_OPTION,
     RULES_OPTION,
     check_output,
-    fail,
     limit_options,
     load_rules,
     no_input_found,
     select_policies,
     write,
 )
+from auditor.cli.failure import Failure
 from auditor.formats import RenderOptions
 from auditor.gate import counted, exit_code
 from auditor.limits import Limits
@@ -53,7 +53,7 @@ def compare(ctx: click.Context, paths: tuple[Path, ...], fmt: str, output: Path 
 
     inputs, missing = collect_inputs(paths)
     if not inputs and not missing:
-        raise fail(no_input_found())
+        raise Failure(no_input_found())
     check_output(output, inputs)
     rules = load_rules(rule_dirs, use_cache=not no_cache)
     policy_ids = select_policies(rules, policy_spec)

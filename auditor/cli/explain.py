@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from auditor.cli.common import LANG_OPTION, RULES_OPTION, fail, load_rules
+from auditor.cli.common import LANG_OPTION, RULES_OPTION, load_rules
+from auditor.cli.failure import Failure
 
 
 @click.command("explain")
@@ -20,5 +21,5 @@ def explain_command(subject: str, lang: str, rule_dirs: tuple[Path, ...]) -> Non
 
     sections = explain(load_rules(rule_dirs), subject, lang)
     if sections is None:
-        raise fail(text("explain.unknown", lang, subject=subject))
+        raise Failure(text("explain.unknown", lang, subject=subject))
     click.echo(render(sections))

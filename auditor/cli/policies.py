@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from auditor.cli.common import RULES_OPTION, fail, load_rules
+from auditor.cli.common import RULES_OPTION, load_rules
+from auditor.cli.failure import Failure
 
 
 @click.group()
@@ -30,5 +31,5 @@ def policies_show(policy_id: str, rule_dirs: tuple[Path, ...]) -> None:
 
     policy = find_policy(load_rules(rule_dirs), policy_id)
     if policy is None:
-        raise fail(f"no policy {policy_id!r} (see 'auditor policies list')")
+        raise Failure(f"no policy {policy_id!r} (see 'auditor policies list')")
     click.echo(policy_card(policy.data))

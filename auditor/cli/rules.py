@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from auditor.cli.common import RULES_OPTION, fail, load_rules
+from auditor.cli.common import RULES_OPTION, load_rules
+from auditor.cli.failure import Failure
 from auditor.gate import EXIT_ERROR, EXIT_OK
 
 
@@ -33,7 +34,7 @@ def rules_show(rule_id: str, rule_dirs: tuple[Path, ...]) -> None:
 
     rule = find_rule(load_rules(rule_dirs), rule_id)
     if rule is None:
-        raise fail(f"no rule {rule_id!r} (see 'auditor rules list')")
+        raise Failure(f"no rule {rule_id!r} (see 'auditor rules list')")
     click.echo(rule_card(rule))
 
 

@@ -20,13 +20,13 @@ from auditor.cli.common import (
     POLICY_OPTION,
     RULES_OPTION,
     check_output,
-    fail,
     limit_options,
     load_rules,
     no_input_found,
     select_policies,
     write,
 )
+from auditor.cli.failure import Failure
 from auditor.cli.logs import set_verbosity
 from auditor.formats import FORMATS, RenderOptions
 from auditor.gate import EXIT_INTERRUPTED
@@ -85,7 +85,7 @@ def scan(ctx: click.Context, paths: tuple[Path, ...], from_list: TextIO | None, 
     try:
         known = load_baseline(baseline) if baseline is not None else None
     except BaselineError as exc:
-        raise fail(f"--baseline {exc.message}") from None
+        raise Failure(f"--baseline {exc.message}") from None
     policy_ids = select_policies(rules, policy_spec)
     if not paths and from_list is None:
         raise click.UsageError("give at least one PATH, or --from-list FILE")
@@ -93,7 +93,7 @@ def scan(ctx: click.Context, paths: tuple[Path, ...], from_list: TextIO | None, 
     try:
         paths, names = spool_streams(paths, Path(spool), limits.max_unpacked_bytes, _stdin_bytes())
     except LimitExceeded as exc:
-        raise fail(exc.message) from None
+        raise Failure(exc.message) from None
     try:
         listed = read_list(from_list) if from_list else ()
     except ListError as exc:
@@ -104,7 +104,7 @@ def scan(ctx: click.Context, paths: tuple[Path, ...], from_list: TextIO | None, 
               len(rules.rules), len(rules.policies), len(inputs), "" if len(inputs) == 1 else "s", len(missing),
               _cache_path() if use_cache else "off", executor_kind, jobs or "one per core")
     if not inputs and not missing:
-        raise fail(no_input_found())
+        raise Failure(no_input_found())
     check_output(output, inputs)
     resume = prepare_resume(output, fmt, rules.digest, inputs, missing, fresh)
     resuming = resume.summary(len(inputs) + len(missing), output) if output is not None else None
@@ -152,7 +152,7 @@ def _executor(kind: str, jobs: int | None, scheduler: str | None, read_bytes: bo
     try:
         return make_executor(kind, jobs, scheduler, read_bytes)
     except DaskExecutorError as exc:
-        raise fail(str(exc)) from None
+        raise Failure(str(exc)) from None
 
 
 def _stdin_bytes() -> BinaryIO:
